@@ -1,0 +1,44 @@
+import CLibPQ
+import Foundation
+
+/// Owns one libpq connection (`PGconn`) and closes it with `PQfinish` when released.
+///
+/// It is used only on its connection's own thread (see `ConnectionWorker`).
+final class ConnectionHandle {
+    let raw: OpaquePointer
+
+    init(taking raw: OpaquePointer) {
+        self.raw = raw
+    }
+
+    deinit {
+        PQfinish(raw)
+    }
+
+    /// libpq's last error message for this connection, trimmed.
+    var errorMessage: String {
+        String(cString: PQerrorMessage(raw)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    var isBad: Bool {
+        PQstatus(raw) == CONNECTION_BAD
+    }
+
+    /// The server's error for a failed result, with its diagnostic fields; connection loss maps to `08006`.
+    func error(from result: OpaquePointer, statement: String?) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: value)
+        }
+        let message = field("M") ?? String(cString: PQresultErrorMessage(result))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let sqlstate = field("C") ?? PostgresError.Code.connectionFailure.rawValue
+        var code = PostgresError.Code(rawValue: sqlstate)
+        if isBad, code.class != "08", code != .adminShutdown, code != .crashShutdown {
+            code = .connectionFailure
+        }
+        return PostgresError(
+            code: code, message: message.isEmpty ? errorMessage : message, detail: field("D"),
+            constraint: field("n"), table: field("t"), column: field("c"), statement: statement)
+    }
+}

@@ -1,0 +1,66 @@
+import CLibPQ
+
+/// Blocking operations that need a connection to themselves, outside pipeline mode.
+///
+/// Only the connection's own thread creates one, when nothing else is in flight on it.
+struct ExclusiveAccess {
+    let handle: ConnectionHandle
+
+    /// Runs trusted SQL text through the simple query protocol, which allows several statements in one text
+    /// (migration files); returns the last statement's result.
+    func execute(script: String, label: String) throws(PostgresError) -> PostgresResult {
+        guard let raw = PQexec(handle.raw, script) else {
+            throw PostgresError(code: .connectionFailure, message: handle.errorMessage, statement: label)
+        }
+        let status = PQresultStatus(raw)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
+            let error = handle.error(from: raw, statement: label)
+            PQclear(raw)
+            throw error
+        }
+        return PostgresResult(taking: raw)
+    }
+
+    /// Runs `COPY ... FROM STDIN` and streams `data` (COPY text format) to it; returns the rows stored.
+    func copyIn(statement: SQL, data: [UInt8]) throws(PostgresError) -> Int {
+        precondition(statement.binds.isEmpty, "COPY takes no parameters")
+        guard let start = PQexec(handle.raw, statement.text) else {
+            throw PostgresError(code: .connectionFailure, message: handle.errorMessage, statement: statement.label)
+        }
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            let error = handle.error(from: start, statement: statement.label)
+            PQclear(start)
+            throw error
+        }
+        PQclear(start)
+        let chunk = 256 * 1024
+        var failure: String?
+        data.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                var offset = 0
+                while offset < chars.count {
+                    let size = min(chunk, chars.count - offset)
+                    guard PQputCopyData(handle.raw, chars.baseAddress! + offset, Int32(size)) == 1 else {
+                        failure = handle.errorMessage
+                        return
+                    }
+                    offset += size
+                }
+            }
+        }
+        _ = PQputCopyEnd(handle.raw, failure)
+        var stored = 0
+        var error: PostgresError?
+        while let raw = PQgetResult(handle.raw) {
+            if PQresultStatus(raw) == PGRES_COMMAND_OK {
+                stored = Int(String(cString: PQcmdTuples(raw))) ?? 0
+            } else if error == nil {
+                error = handle.error(from: raw, statement: statement.label)
+            }
+            PQclear(raw)
+        }
+        if let error { throw error }
+        if let failure { throw PostgresError(code: .connectionFailure, message: failure, statement: statement.label) }
+        return stored
+    }
+}

@@ -1,0 +1,71 @@
+/// One connection to PostgreSQL, on a thread of its own; statements from concurrent callers are pipelined on it.
+///
+/// Most code borrows connections from a `PostgresPool` instead of making its own.
+public final class PostgresConnection: Sendable {
+    let worker: ConnectionWorker
+
+    init(worker: ConnectionWorker) {
+        self.worker = worker
+    }
+
+    /// Connects, or throws libpq's reason as a `PostgresError` (code `08001`).
+    ///
+    /// - Parameter onNotification: called on the connection's thread for each `NOTIFY` on a channel this
+    ///   connection `LISTEN`s to.
+    public static func connect(
+        _ configuration: PostgresConfiguration,
+        onNotification: (@Sendable (PostgresNotification) -> Void)? = nil,
+        onTermination: @escaping @Sendable (PostgresError) -> Void = { _ in }
+    ) async throws -> PostgresConnection {
+        PostgresConnection(
+            worker: try await ConnectionWorker.start(
+                configuration: configuration, onNotification: onNotification, onTermination: onTermination))
+    }
+
+    /// Runs one statement (prepared once per connection, then reused) and returns its rows.
+    /// Throws `PostgresError`.
+    @discardableResult
+    public func query(_ sql: SQL) async throws -> PostgresRows {
+        try await withCheckedThrowingContinuation { continuation in
+            worker.submit(.statement(sql, { continuation.resume(with: $0.map(PostgresRows.init)) }))
+        }
+    }
+
+    /// Runs trusted SQL text that may hold several statements (a migration file) through the simple query protocol.
+    /// The text is never combined with values: it comes from the repository's `sql/` folder or a literal.
+    public func execute(unsafeSQL script: String, label: String) async throws {
+        let _: Void = try await exclusive { access in
+            _ = try access.execute(script: script, label: label)
+        }
+    }
+
+    /// Runs `COPY table (columns) FROM STDIN` with `data`; returns the number of rows stored.
+    public func copyIn(_ statement: SQL, data: CopyData) async throws -> Int {
+        try await exclusive { access in
+            try access.copyIn(statement: statement, data: data.bytes)
+        }
+    }
+
+    /// Finishes statements already sent, then closes the connection.
+    public func close() {
+        worker.shutdown()
+    }
+
+    /// Whether the connection has died or been closed; a dead connection fails every statement at once.
+    public var isClosed: Bool {
+        worker.isTerminated
+    }
+
+    private func exclusive<T: Sendable>(
+        _ body: @escaping @Sendable (ExclusiveAccess) throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            worker.submit(
+                .exclusive(
+                    run: { access in
+                        do { continuation.resume(returning: try body(access)) } catch { continuation.resume(throwing: error) }
+                    },
+                    fail: { continuation.resume(throwing: $0) }))
+        }
+    }
+}

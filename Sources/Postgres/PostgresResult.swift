@@ -1,0 +1,113 @@
+import CLibPQ
+
+/// Owns one libpq `PGresult` and frees it when the last reference goes.
+///
+/// A result is immutable once libpq hands it over, so it can be read from any thread.
+public final class PostgresResult: @unchecked Sendable {
+    let raw: OpaquePointer
+    /// Column names in order, read once.
+    public let columnNames: [String]
+    let columnTypes: [PostgresType]
+    /// Rows returned.
+    public let rowCount: Int
+
+    /// Takes ownership of `raw`.
+    init(taking raw: OpaquePointer) {
+        self.raw = raw
+        let columns = Int(PQnfields(raw))
+        columnNames = (0..<columns).map { String(cString: PQfname(raw, Int32($0))) }
+        columnTypes = (0..<columns).map { PostgresType(rawValue: PQftype(raw, Int32($0))) }
+        rowCount = Int(PQntuples(raw))
+    }
+
+    deinit {
+        PQclear(raw)
+    }
+
+    /// Rows affected by INSERT/UPDATE/DELETE/COPY (or returned by SELECT), from the command tag.
+    public var affectedRows: Int {
+        Int(String(cString: PQcmdTuples(raw))) ?? 0
+    }
+
+    /// The command tag, e.g. `INSERT 0 1`.
+    public var commandTag: String {
+        String(cString: PQcmdStatus(raw))
+    }
+
+    func isNull(row: Int, column: Int) -> Bool {
+        PQgetisnull(raw, Int32(row), Int32(column)) != 0
+    }
+
+    /// The value's text bytes (without the terminating NUL); valid while `self` lives.
+    func bytes(row: Int, column: Int) -> UnsafeRawBufferPointer {
+        let length = Int(PQgetlength(raw, Int32(row), Int32(column)))
+        return UnsafeRawBufferPointer(start: PQgetvalue(raw, Int32(row), Int32(column)), count: length)
+    }
+}
+
+/// The rows of a statement's result.
+public struct PostgresRows: RandomAccessCollection, Sendable {
+    public let result: PostgresResult
+
+    public init(result: PostgresResult) {
+        self.result = result
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { result.rowCount }
+    public subscript(position: Int) -> PostgresRow { PostgresRow(result: result, index: position) }
+
+    /// Rows affected by INSERT/UPDATE/DELETE/COPY.
+    public var affectedRows: Int { result.affectedRows }
+    /// Column names in order.
+    public var columnNames: [String] { result.columnNames }
+}
+
+/// One row of a result; values are decoded by column name or position.
+public struct PostgresRow: Sendable {
+    let result: PostgresResult
+    /// The row's position in its result.
+    public let index: Int
+
+    /// Decodes the named column (the first one with that name). Unknown columns, NULL into a non-optional type,
+    /// another column type and malformed text all throw an error naming the column.
+    public func decode<T: PostgresDecodable>(_: T.Type = T.self, column name: String) throws(PostgresError) -> T {
+        guard let column = result.columnNames.firstIndex(of: name) else {
+            throw PostgresError(code: .decodingFailed, message: "no column named \(name) in the result")
+        }
+        return try decode(T.self, at: column)
+    }
+
+    /// Decodes the column at `column` (0-based).
+    public func decode<T: PostgresDecodable>(_: T.Type = T.self, at column: Int) throws(PostgresError) -> T {
+        guard column >= 0, column < result.columnNames.count else {
+            throw PostgresError(code: .decodingFailed, message: "no column at position \(column) in the result")
+        }
+        let name = result.columnNames[column]
+        let type = result.columnTypes[column]
+        guard T.accepts(type) else {
+            throw PostgresError(
+                code: .decodingFailed, message: "column \(name) is \(type), which cannot be read as \(T.self)",
+                column: name)
+        }
+        if result.isNull(row: index, column: column) {
+            do {
+                return try T.decodeNull()
+            } catch {
+                throw PostgresError(code: .decodingFailed, message: "column \(name) is NULL, read as \(T.self)", column: name)
+            }
+        }
+        guard let value = T.decode(text: result.bytes(row: index, column: column), type: type) else {
+            throw PostgresError(
+                code: .decodingFailed, message: "column \(name) holds a \(type) value that is not a valid \(T.self)",
+                column: name)
+        }
+        return value
+    }
+
+    /// Whether the named column is NULL in this row.
+    public func isNull(column name: String) -> Bool {
+        guard let column = result.columnNames.firstIndex(of: name) else { return true }
+        return result.isNull(row: index, column: column)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Conversions between `Date` and PostgreSQL's `timestamptz` text, at the server's microsecond precision.
+///
+/// Done by hand because Foundation's formatters are slow and depend on locale settings.
+public enum PostgresTimestamp {
+    /// Microseconds since 1970-01-01T00:00:00Z, rounded to the nearest microsecond.
+    public static func microseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// The instant `micros` microseconds after 1970-01-01T00:00:00Z.
+    public static func date(microseconds micros: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+    }
+
+    /// RFC 3339 in UTC with a `Z` and six fractional digits: `2026-11-26T07:30:00.123456Z`.
+    public static func format(_ date: Date) -> String {
+        format(microseconds: microseconds(date))
+    }
+
+    /// RFC 3339 in UTC with a `Z` and six fractional digits.
+    public static func format(microseconds micros: Int64) -> String {
+        let perDay: Int64 = 86_400_000_000
+        var days = micros / perDay
+        var rest = micros % perDay
+        if rest < 0 {
+            rest += perDay
+            days -= 1
+        }
+        let date = CalendarDate(daysSinceEpoch: Int(days))
+        let seconds = Int(rest / 1_000_000)
+        let fraction = Int(rest % 1_000_000)
+        return date.description + "T" + CalendarDate.pad(seconds / 3600, 2) + ":" + CalendarDate.pad(seconds / 60 % 60, 2)
+            + ":" + CalendarDate.pad(seconds % 60, 2) + "." + CalendarDate.pad(fraction, 6) + "Z"
+    }
+
+    /// Parses the server's ISO output, `2026-11-26 07:30:00.123456+00` (any offset `+hh`, `+hh:mm`, `+hh:mm:ss`),
+    /// into microseconds since the epoch; `offsetRequired: false` also reads `timestamp` without a zone as UTC.
+    static func parse(_ bytes: UnsafeRawBufferPointer, offsetRequired: Bool) -> Int64? {
+        let b = Array(bytes)
+        guard b.count >= 19, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+            b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"),
+            b[16] == UInt8(ascii: ":"),
+            let year = CalendarDate.digits(b[0..<4]), let month = CalendarDate.digits(b[5..<7]),
+            let day = CalendarDate.digits(b[8..<10]), let hour = CalendarDate.digits(b[11..<13]),
+            let minute = CalendarDate.digits(b[14..<16]), let second = CalendarDate.digits(b[17..<19]),
+            let date = CalendarDate(year: year, month: month, day: day)
+        else { return nil }
+        var i = 19
+        var micros: Int64 = 0
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale: Int64 = 100_000
+            while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") {
+                micros += Int64(b[i] - UInt8(ascii: "0")) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        var offsetSeconds = 0
+        if i < b.count {
+            guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") else { return nil }
+            let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
+            i += 1
+            var parts: [Int] = []
+            while i + 2 <= b.count, let part = CalendarDate.digits(b[i..<(i + 2)]) {
+                parts.append(part)
+                i += 2
+                if i < b.count, b[i] == UInt8(ascii: ":") { i += 1 } else { break }
+            }
+            guard !parts.isEmpty, i == b.count else { return nil }
+            let h = parts[0], m = parts.count > 1 ? parts[1] : 0, s = parts.count > 2 ? parts[2] : 0
+            offsetSeconds = sign * (h * 3600 + m * 60 + s)
+        } else if offsetRequired {
+            return nil
+        }
+        let seconds = Int64(date.daysSinceEpoch) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+            - Int64(offsetSeconds)
+        return seconds * 1_000_000 + micros
+    }
+}

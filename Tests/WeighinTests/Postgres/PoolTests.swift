@@ -1,0 +1,176 @@
+import Foundation
+import Postgres
+import PrivateCluster
+import Testing
+
+@Suite("Postgres: the pool under load and after failures")
+struct PoolTests {
+    @Test func twoHundredConcurrentQueriesThroughFourConnections() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 4)
+        let sums = try await withThrowingTaskGroup(of: Int.self) { group in
+            for n in 1...200 {
+                group.addTask {
+                    try await pool.query("SELECT \(n) + 0 AS n, pg_backend_pid() AS pid")[0].decode(Int.self, column: "n")
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(sums.sorted() == Array(1...200))
+        let backends = try await pool.query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'weighin'")
+        #expect(try backends[0].decode(Int.self, column: "n") <= 4)
+        let stats = pool.statistics
+        #expect(stats.idle + stats.busy <= 4)
+        #expect(stats.waiting == 0)
+    }
+
+    @Test func transactionsAndPipelinedStatementsMix() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 2)
+        try await pool.query("CREATE TABLE counter (n int NOT NULL)")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 1...50 {
+                group.addTask {
+                    if n % 5 == 0 {
+                        try await pool.withTransaction { connection in
+                            try await connection.query("INSERT INTO counter VALUES (\(n))")
+                            try await connection.query("INSERT INTO counter VALUES (\(-n))")
+                        }
+                    } else {
+                        try await pool.query("INSERT INTO counter VALUES (\(n))")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let rows = try await pool.query("SELECT count(*) AS c, sum(n) AS s FROM counter")
+        #expect(try rows[0].decode(Int.self, column: "c") == 60)
+        #expect(try rows[0].decode(Int.self, column: "s") == (1...50).reduce(0, +) - (1...10).map { $0 * 5 }.reduce(0, +))
+    }
+
+    /// Lends the pool's only connection to a task that sleeps `seconds` on it; returns once it is lent.
+    func hold(_ pool: PostgresPool, seconds: Double) async throws -> Task<Void, any Error> {
+        let (lent, signal) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            try await pool.withConnection { connection in
+                signal.yield()
+                _ = try await connection.query("SELECT pg_sleep(\(seconds))")
+            }
+        }
+        for await _ in lent { break }
+        return task
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    func eventually(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test func waitingForAConnectionTimesOutWithADistinctError() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 1, acquireTimeout: .milliseconds(300))
+        let holding = try await hold(pool, seconds: 1.5)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+        #expect(error?.code == .poolTimeout)
+        #expect(error?.isTransient == true)
+        #expect(started.duration(to: .now) < .seconds(1.2), "the wait is bounded by acquireTimeout")
+        try await holding.value
+        #expect(try await pool.query("SELECT 1 AS one").count == 1)
+    }
+
+    @Test func theWaitQueueIsBounded() async throws {
+        let pool = try await TestCluster.makePool(
+            migrated: false, size: 1, acquireTimeout: .seconds(5), maxWaiters: 2)
+        let holding = try await hold(pool, seconds: 1)
+        let waiters = (0..<2).map { _ in
+            Task { try await pool.withConnection { _ in } }
+        }
+        try await eventually { pool.statistics.waiting == 2 }
+        #expect(pool.statistics.waiting == 2)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await pool.withConnection { _ in } }
+        #expect(error?.code == .poolTimeout)
+        #expect(started.duration(to: .now) < .milliseconds(500), "a full queue refuses at once")
+        try await holding.value
+        for waiter in waiters { try await waiter.value }
+    }
+
+    @Test func recoversAfterEveryConnectionIsTerminated() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 4)
+        let database = try await pool.query("SELECT current_database() AS d")[0].decode(String.self, column: "d")
+        // Open all four connections.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 { group.addTask { try await pool.query("SELECT pg_sleep(0.05)") } }
+            try await group.waitForAll()
+        }
+        let admin = try await PostgresConnection.connect(
+            try PostgresConfiguration(conninfo: TestCluster.adminURL(), applicationName: "weighin-admin"))
+        defer { admin.close() }
+        let killed = try await admin.query(
+            """
+            SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+            WHERE datname = \(database) AND application_name = 'weighin'
+            """)
+        #expect(try killed[0].decode(Int.self, column: "n") >= 1)
+        // Give the client a moment to see its sockets close, then every query succeeds again.
+        try await Task.sleep(for: .milliseconds(200))
+        for n in 1...20 {
+            #expect(try await pool.query("SELECT \(n) AS n")[0].decode(Int.self, column: "n") == n)
+        }
+    }
+
+    @Test func aStatementInFlightOnAKilledConnectionFailsAsAConnectionError() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 1)
+        let pid = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode(Int32.self, column: "pid")
+        let inflight = Task { try await pool.query("SELECT pg_sleep(10)") }
+        try await eventually { pool.statistics.busy == 1 }
+        try await Task.sleep(for: .milliseconds(100))
+        let admin = try await PostgresConnection.connect(try PostgresConfiguration(conninfo: TestCluster.adminURL()))
+        defer { admin.close() }
+        try await admin.query("SELECT pg_terminate_backend(\(pid))")
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await inflight.value }
+        #expect(error?.isConnectionFailure == true)
+        #expect(started.duration(to: .now) < .seconds(3), "no hang")
+        #expect(try await pool.query("SELECT 1 AS one").count == 1)
+    }
+
+    @Test func recoversAfterAFullServerRestart() async throws {
+        // A cluster of its own: restarting the shared one would disturb the other tests.
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("weighin-restart-\(UUID())")
+        let cluster = try await PrivateCluster.start(.init(directory: folder, durable: false))
+        defer { cluster.destroy() }
+        let pool = PostgresPool(
+            configuration: .init(
+                connection: try PostgresConfiguration(conninfo: cluster.databaseURL), size: 3,
+                acquireTimeout: .seconds(2)))
+        #expect(try await pool.query("SELECT 1 AS one").count == 1)
+        try await cluster.restart()
+        var recovered = false
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            do {
+                _ = try await pool.query("SELECT 1 AS one")
+                recovered = true
+                break
+            } catch let error as PostgresError {
+                #expect(error.isTransient, "while down, only transient errors: \(error)")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(recovered)
+        for _ in 0..<10 { #expect(try await pool.query("SELECT 1 AS one").count == 1) }
+        pool.close()
+    }
+
+    @Test func aDownServerFailsFastWithAConnectionError() async throws {
+        let pool = PostgresPool(
+            configuration: .init(
+                connection: try PostgresConfiguration(conninfo: "postgres://postgres@127.0.0.1:1/none"),
+                acquireTimeout: .seconds(5)))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+        #expect(error?.isConnectionFailure == true)
+        #expect(started.duration(to: .now) < .seconds(5))
+    }
+}

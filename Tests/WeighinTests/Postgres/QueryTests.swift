@@ -1,0 +1,186 @@
+import Foundation
+import Postgres
+import Testing
+
+@Suite("Postgres: statements, errors, transactions and COPY")
+struct QueryTests {
+    let pool: PostgresPool
+
+    init() async throws {
+        pool = try await TestCluster.makePool(migrated: false)
+        try await pool.withConnection { connection in
+            try await connection.execute(
+                unsafeSQL: """
+                    CREATE TABLE owners (id int PRIMARY KEY, email text NOT NULL UNIQUE);
+                    CREATE TABLE pets (
+                        id int PRIMARY KEY,
+                        owner_id int NOT NULL REFERENCES owners (id) ON DELETE CASCADE,
+                        name text NOT NULL);
+                    """, label: "fixture")
+        }
+    }
+
+    @Test func interpolationBindsValuesAsParameters() async throws {
+        let id = 7
+        let email = "a@b.c"
+        let sql: SQL = "INSERT INTO owners (id, email) VALUES (\(id), \(email)) RETURNING id"
+        #expect(sql.text == "INSERT INTO owners (id, email) VALUES ($1, $2) RETURNING id")
+        #expect(sql.binds.count == 2)
+        #expect(!sql.description.contains("a@b.c"))
+        let fragment: SQL = "email = \(email)"
+        let combined: SQL = "SELECT id FROM owners WHERE id = \(id) AND \(fragment)"
+        #expect(combined.text == "SELECT id FROM owners WHERE id = $1 AND email = $2")
+        try await pool.query(sql)
+        #expect(try await pool.query(combined).count == 1)
+    }
+
+    @Test func injectionStaysAValue() async throws {
+        let hostile = "'); DROP TABLE owners; --"
+        try await pool.query("INSERT INTO owners (id, email) VALUES (1, \(hostile))")
+        let rows = try await pool.query("SELECT email FROM owners WHERE email = \(hostile)")
+        #expect(try rows[0].decode(String.self, column: "email") == hostile)
+        let identifier = "owners\"; DROP TABLE pets; --"
+        await #expect(throws: PostgresError.self) {
+            try await pool.query("SELECT * FROM \(identifier: identifier)")
+        }
+        #expect(try await pool.query("SELECT count(*) AS n FROM pets")[0].decode(Int.self, column: "n") == 0)
+    }
+
+    @Test func uniqueAndForeignKeyViolationsCarrySQLSTATEAndConstraint() async throws {
+        try await pool.query("INSERT INTO owners (id, email) VALUES (1, 'x@y.z')")
+        do {
+            try await pool.query(SQL("INSERT INTO owners (id, email) VALUES (2, \("x@y.z"))").named("owners.insert"))
+            Issue.record("expected a unique violation")
+        } catch PostgresError.Code.uniqueViolation {
+            // The named code works as a catch pattern.
+        }
+        let unique = await #expect(throws: PostgresError.self) {
+            try await pool.query(SQL("INSERT INTO owners (id, email) VALUES (2, \("x@y.z"))").named("owners.insert"))
+        }
+        #expect(unique?.code == .uniqueViolation)
+        #expect(unique?.constraint == "owners_email_key")
+        #expect(unique?.statement == "owners.insert")
+        #expect(unique?.detail?.contains("x@y.z") == true)
+        #expect(unique?.description.contains("x@y.z") == false, "description must not print values")
+        let foreign = await #expect(throws: PostgresError.self) {
+            try await pool.query("INSERT INTO pets (id, owner_id, name) VALUES (1, 999, 'rex')")
+        }
+        #expect(foreign?.code == .foreignKeyViolation)
+        #expect(foreign?.constraint == "pets_owner_id_fkey")
+        let syntax = await #expect(throws: PostgresError.self) { try await pool.query("SELEC 1") }
+        #expect(syntax?.code == .syntaxError)
+        // A failed statement leaves the connection usable.
+        #expect(try await pool.query("SELECT 1 AS one")[0].decode(Int32.self, column: "one") == 1)
+    }
+
+    @Test func dataErrorsDoNotPrintTheValue() async throws {
+        let secret = "hunter2-not-a-number"
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT \(secret)::int AS n") }
+        #expect(error?.code == .invalidTextRepresentation)
+        #expect(error?.message.contains(secret) == true)
+        #expect(error?.description.contains(secret) == false)
+    }
+
+    @Test func cascadeDeletesChildRows() async throws {
+        try await pool.query("INSERT INTO owners (id, email) VALUES (1, 'o@x.y'), (2, 'p@x.y')")
+        try await pool.query("INSERT INTO pets (id, owner_id, name) VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c')")
+        try await pool.query("DELETE FROM owners WHERE id = \(1)")
+        let rows = try await pool.query("SELECT id FROM pets ORDER BY id")
+        #expect(try rows.map { try $0.decode(Int32.self, column: "id") } == [3])
+    }
+
+    @Test func transactionCommitsOnReturnAndRollsBackOnThrow() async throws {
+        struct Abort: Error {}
+        try await pool.withTransaction { connection in
+            try await connection.query("INSERT INTO owners (id, email) VALUES (10, 'commit@x.y')")
+        }
+        await #expect(throws: Abort.self) {
+            try await pool.withTransaction { connection in
+                try await connection.query("INSERT INTO owners (id, email) VALUES (11, 'rollback@x.y')")
+                throw Abort()
+            }
+        }
+        // A failing statement rolls back the statements before it.
+        await #expect(throws: PostgresError.self) {
+            try await pool.withTransaction { connection in
+                try await connection.query("INSERT INTO owners (id, email) VALUES (12, 'partial@x.y')")
+                try await connection.query("INSERT INTO owners (id, email) VALUES (13, 'commit@x.y')")
+            }
+        }
+        let rows = try await pool.query("SELECT id FROM owners ORDER BY id")
+        #expect(try rows.map { try $0.decode(Int32.self, column: "id") } == [10])
+        // The connections came back clean: no transaction left open (SAVEPOINT fails outside one).
+        for _ in 0..<8 {
+            let error = await #expect(throws: PostgresError.self) {
+                try await pool.withConnection { try await $0.query("SAVEPOINT probe") }
+            }
+            #expect(error?.code == "25P01")
+        }
+    }
+
+    @Test func copyLoadsRowsInBulk() async throws {
+        try await pool.query("INSERT INTO owners (id, email) VALUES (1, 'copy@x.y')")
+        var data = CopyData()
+        for id in 1...5000 {
+            data.appendRow([id, 1, id == 1 ? "tab\there, newline\nand \\ backslash" : "pet \(id)"])
+        }
+        let stored = try await pool.withConnection { connection in
+            try await connection.copyIn("COPY pets (id, owner_id, name) FROM STDIN", data: data)
+        }
+        #expect(stored == 5000)
+        let rows = try await pool.query("SELECT count(*) AS n, max(name) FILTER (WHERE id = 1) AS first FROM pets")
+        #expect(try rows[0].decode(Int.self, column: "n") == 5000)
+        #expect(try rows[0].decode(String.self, column: "first") == "tab\there, newline\nand \\ backslash")
+        // A failing COPY stores nothing and leaves the connection usable.
+        var bad = CopyData()
+        bad.appendRow([9001, 1, "ok"])
+        bad.appendRow([9002, 999, "no such owner"])
+        await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { connection in
+                try await connection.copyIn("COPY pets (id, owner_id, name) FROM STDIN", data: bad)
+            }
+        }
+        #expect(try await pool.query("SELECT count(*) AS n FROM pets")[0].decode(Int.self, column: "n") == 5000)
+        #expect(try await pool.query("SELECT 1 AS one").count == 1)
+    }
+
+    @Test func statementsArePreparedOncePerConnection() async throws {
+        try await pool.withConnection { connection in
+            for id in 1...20 {
+                try await connection.query("SELECT \(id) AS n, 'prepared-once' AS tag")
+            }
+            let rows = try await connection.query(
+                "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE \("%'prepared-" + "once'%")")
+            #expect(try rows[0].decode(Int.self, column: "n") == 1)
+        }
+    }
+
+    @Test func unnamedStatementsLeaveNothingPrepared() async throws {
+        let url = try await TestCluster.makeDatabase(migrated: false)
+        let connection = try await PostgresConnection.connect(
+            try PostgresConfiguration(conninfo: url, preparedStatements: .unnamed))
+        defer { connection.close() }
+        for id in 1...5 {
+            #expect(try await connection.query("SELECT \(id) AS n")[0].decode(Int.self, column: "n") == id)
+        }
+        #expect(try await connection.query("SELECT count(*) AS n FROM pg_prepared_statements")[0]
+            .decode(Int.self, column: "n") == 0)
+    }
+
+    @Test func statementTimeoutCancelsTheStatementAndFreesTheConnection() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 1, statementTimeout: .milliseconds(200))
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT pg_sleep(5)") }
+        #expect(error?.code == .queryCanceled)
+        #expect(error?.isTransient == true)
+        #expect(try await pool.query("SELECT 1 AS one").count == 1)
+    }
+
+    @Test func badURLsFailWithLibpqsReason() throws {
+        let error = #expect(throws: PostgresError.self) {
+            try PostgresConfiguration(conninfo: "postgres://user:secret@host/db?no_such_option=1")
+        }
+        #expect(error?.description.contains("secret") == false)
+        let configuration = try PostgresConfiguration(conninfo: "postgres://app:s3cret@db.example:5433/weighin?sslmode=require")
+        #expect(configuration.redactedDescription == "app@db.example:5433/weighin")
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Postgres
+import Testing
+
+@Suite("Postgres: values round trip through the server exactly")
+struct TypeRoundTripTests {
+    let pool: PostgresPool
+
+    init() async throws {
+        pool = try await TestCluster.makePool(migrated: false)
+    }
+
+    /// Binds `value`, has the server cast it to `type` and send it back, and decodes it.
+    func roundTrip<T: PostgresEncodable & PostgresDecodable>(_ value: T, as type: String) async throws -> T {
+        let rows = try await pool.query("SELECT \(value)::\(unsafeSQL: type) AS v")
+        return try rows[0].decode(T.self, column: "v")
+    }
+
+    @Test func strings() async throws {
+        for value in ["", "plain", "café ☕ \u{1F600}", "quote ' and \" and \\ and $1", String(repeating: "x", count: 100_000)] {
+            #expect(try await roundTrip(value, as: "text") == value)
+        }
+    }
+
+    @Test func integers() async throws {
+        for value in [0, 1, -1, Int.max, Int.min] {
+            #expect(try await roundTrip(value, as: "int8") == value)
+        }
+        for value in [Int32.max, Int32.min, 0] {
+            #expect(try await roundTrip(value, as: "int4") == value)
+        }
+        for value in [Int64.max, Int64.min] {
+            #expect(try await roundTrip(value, as: "int8") == value)
+        }
+    }
+
+    @Test func booleans() async throws {
+        #expect(try await roundTrip(true, as: "bool") == true)
+        #expect(try await roundTrip(false, as: "bool") == false)
+    }
+
+    @Test func doubles() async throws {
+        for value in [0.1, -2.5e-300, 1.7976931348623157e308, 72.35] {
+            #expect(try await roundTrip(value, as: "float8") == value)
+        }
+        #expect(try await roundTrip(Double.infinity, as: "float8") == .infinity)
+    }
+
+    @Test(arguments: ["72.35", "0.29", "0.07", "1.15", "4.35", "19.99", "999.99", "2204.62", "0.01", "-12.5",
+                      "123456789012345678901234567890.12345678"])
+    func decimalsAreExact(_ text: String) async throws {
+        let value = Decimal(string: text)!
+        let back = try await roundTrip(value, as: "numeric")
+        #expect(back == value)
+        #expect(back.description == value.description)
+        // The server computed with the exact value too: 72.35 * 100 is 7235, not 7234.999...
+        let rows = try await pool.query("SELECT (\(value) * 100)::text AS hundredfold")
+        #expect(Decimal(string: try rows[0].decode(String.self, column: "hundredfold")) == value * 100)
+    }
+
+    @Test func uuids() async throws {
+        let value = UUID()
+        #expect(try await roundTrip(value, as: "uuid") == value)
+    }
+
+    @Test func calendarDates() async throws {
+        for text in ["1900-01-01", "1970-01-01", "2024-02-29", "2026-11-26", "1969-12-31", "9999-12-31"] {
+            let value = try #require(CalendarDate(iso: text))
+            #expect(try await roundTrip(value, as: "date") == value)
+            #expect(try await roundTrip(value, as: "date").description == text)
+        }
+    }
+
+    @Test func timestampsKeepMicroseconds() async throws {
+        let rows = try await pool.query("SELECT '2026-11-26 07:30:00.123456+00'::timestamptz AS t, now() AS n")
+        let t = try rows[0].decode(Date.self, column: "t")
+        #expect(PostgresTimestamp.format(t) == "2026-11-26T07:30:00.123456Z")
+        let back = try await roundTrip(t, as: "timestamptz")
+        #expect(PostgresTimestamp.microseconds(back) == PostgresTimestamp.microseconds(t))
+        // Another session time zone changes the text the server sends, not the instant.
+        let zoned = try await pool.withConnection { connection in
+            try await connection.query("SET TIME ZONE 'Asia/Kolkata'")
+            let rows = try await connection.query("SELECT '2026-11-26 07:30:00.5+00'::timestamptz AS t")
+            try await connection.query("RESET TIME ZONE")
+            return rows
+        }
+        #expect(PostgresTimestamp.format(try zoned[0].decode(Date.self, column: "t")) == "2026-11-26T07:30:00.500000Z")
+    }
+
+    @Test func bytea() async throws {
+        let value = (0...255).map(UInt8.init) + [0, 0, 1]
+        #expect(try await roundTrip(value, as: "bytea") == value)
+        #expect(try await roundTrip([UInt8](), as: "bytea") == [])
+    }
+
+    @Test func nullsDecodeAsNilForEveryType() async throws {
+        let rows = try await pool.query(
+            """
+            SELECT \(String?.none) AS s, \(Int?.none) AS i, \(Int32?.none) AS i4, \(Bool?.none) AS b,
+                   \(Double?.none) AS d, \(Decimal?.none) AS n, \(UUID?.none) AS u, \(CalendarDate?.none) AS day,
+                   \(Date?.none) AS t, \([UInt8]?.none) AS bytes
+            """)
+        let row = rows[0]
+        #expect(try row.decode(String?.self, column: "s") == nil)
+        #expect(try row.decode(Int?.self, column: "i") == nil)
+        #expect(try row.decode(Int32?.self, column: "i4") == nil)
+        #expect(try row.decode(Bool?.self, column: "b") == nil)
+        #expect(try row.decode(Double?.self, column: "d") == nil)
+        #expect(try row.decode(Decimal?.self, column: "n") == nil)
+        #expect(try row.decode(UUID?.self, column: "u") == nil)
+        #expect(try row.decode(CalendarDate?.self, column: "day") == nil)
+        #expect(try row.decode(Date?.self, column: "t") == nil)
+        #expect(try row.decode([UInt8]?.self, column: "bytes") == nil)
+        // Bound NULLs keep their type: the server sees text, int8, ...
+        let types = try await pool.query("SELECT pg_typeof(\(String?.none))::text AS a, pg_typeof(\(Int?.none))::text AS b")
+        #expect(try types[0].decode(String.self, column: "a") == "text")
+        #expect(try types[0].decode(String.self, column: "b") == "bigint")
+        // Optional values that are present decode as values.
+        let present = try await pool.query("SELECT \(Optional("x")) AS s")
+        #expect(try present[0].decode(String?.self, column: "s") == "x")
+    }
+
+    @Test func decodingByPositionAndByName() async throws {
+        let rows = try await pool.query("SELECT 1::int4 AS one, 'two' AS two")
+        #expect(try rows[0].decode(Int32.self, at: 0) == 1)
+        #expect(try rows[0].decode(String.self, at: 1) == "two")
+        #expect(try rows[0].decode(String.self, column: "two") == "two")
+        #expect(rows.columnNames == ["one", "two"])
+    }
+
+    @Test func typeMismatchNamesTheColumn() async throws {
+        let rows = try await pool.query("SELECT 'abc'::text AS label, NULL::int8 AS missing")
+        let mismatch = #expect(throws: PostgresError.self) { try rows[0].decode(Int.self, column: "label") }
+        #expect(mismatch?.code == .decodingFailed)
+        #expect(mismatch?.column == "label")
+        #expect(mismatch?.description.contains("label") == true)
+        let null = #expect(throws: PostgresError.self) { try rows[0].decode(Int.self, column: "missing") }
+        #expect(null?.description.contains("missing") == true)
+        let unknown = #expect(throws: PostgresError.self) { try rows[0].decode(Int.self, column: "nope") }
+        #expect(unknown?.description.contains("nope") == true)
+    }
+
+    @Test func manyRows() async throws {
+        let rows = try await pool.query("SELECT g AS n FROM generate_series(1, 10000) AS g")
+        #expect(rows.count == 10_000)
+        #expect(try rows.map { try $0.decode(Int.self, column: "n") }.reduce(0, +) == 50_005_000)
+    }
+}
