@@ -92,12 +92,10 @@ final class ConnectionWorker: @unchecked Sendable {
         onTermination: @escaping @Sendable (PostgresError) -> Void = { _ in }
     ) async throws -> ConnectionWorker {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
+        // A socket pair, close-on-exec from birth, so no process spawned meanwhile inherits it.
+        let type = Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue | SOCK_NONBLOCK.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
             throw PostgresError(code: .unableToConnect, message: "cannot create a wake-up pipe: errno \(errno)")
-        }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
         let worker = ConnectionWorker(
             configuration: configuration, wakeRead: fds[0], wakeWrite: fds[1], onNotification: onNotification,

@@ -29,9 +29,12 @@ enum ProcessRunner {
     static func runBlocking(_ program: String, _ arguments: [String], as user: String? = nil) throws -> Output {
         let argv = user.map { [runuser, "-u", $0, "--", program] + arguments } ?? [program] + arguments
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw PrivateClusterError("cannot create a pipe to run \(program)") }
+        // Close-on-exec from birth (a socket pair, as Glibc's module lacks pipe2): a program spawned at the same
+        // moment by another thread (a server that lives on) must not inherit it, or its reader never sees the end.
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw PrivateClusterError("cannot create a pipe to run \(program)")
+        }
         defer { close(fds[0]) }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
