@@ -4,10 +4,21 @@ import PackageDescription
 let package = Package(
     name: "weighin",
     platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "weighin", targets: ["weighin"]),
+    ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // libpq's C API, from the system (Debian: libpq-dev).
@@ -28,9 +39,57 @@ let package = Package(
                 "Postgres",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // Accounts, tokens, entries and statistics: the domain, with typed errors and no HTTP.
+        .target(
+            name: "WeighinService",
+            dependencies: [
+                "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        // Strict JSON and CSV reading and writing (exact decimals, no silent drops).
+        .target(name: "WireFormats"),
+        // The HTTP front: Hummingbird router, bearer auth, problem JSON, metrics, OpenAPI document.
+        .target(
+            name: "WeighinHTTP",
+            dependencies: [
+                "Migrations", "Postgres", "PrivateCluster", "WeighinService", "WireFormats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/openapi.json")]),
+        // The load generator behind `weighin loadtest`: a lean HTTP/1.1 client on SwiftNIO and HDR histograms.
+        .target(
+            name: "LoadTest",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]),
+        // The command line: `serve`, `migrate`, `loadtest`, `users`, `tokens`. It only parses arguments.
+        .executableTarget(
+            name: "weighin",
+            dependencies: [
+                "LoadTest", "Postgres", "Migrations", "WeighinService", "WeighinHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "WeighinTests",
-            dependencies: ["Postgres", "PrivateCluster", "Migrations"]),
+            dependencies: [
+                "Postgres", "PrivateCluster", "Migrations", "WeighinService", "WeighinHTTP", "WireFormats",
+                "LoadTest", "weighin",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

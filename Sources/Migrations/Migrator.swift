@@ -85,8 +85,8 @@ public struct Migrator: Sendable {
             return Status(applied: [], pending: migrations, changed: [])
         }
         let rows = try await query(
-            ("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version" as SQL)
-                .named("schema_migrations.list"))
+            SQL("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version",
+                name: "schema_migrations.list"))
         let applied = try rows.map { row in
             Applied(
                 version: try row.decode(Int.self, column: "version"), name: try row.decode(column: "name"),

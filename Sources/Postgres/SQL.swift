@@ -27,11 +27,10 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
         SQL(stringLiteral: text)
     }
 
-    /// The same statement with a name for logs and errors.
-    public func named(_ name: String) -> SQL {
-        var copy = self
-        copy.name = name
-        return copy
+    /// `sql` with a name for logs and errors: `SQL("SELECT ... \(id)", name: "users.get")`.
+    public init(_ sql: SQL, name: String) {
+        self = sql
+        self.name = name
     }
 
     /// The name used in logs and errors: `name`, else the first 60 characters of the text (which holds no values).

@@ -49,13 +49,13 @@ struct QueryTests {
     @Test func uniqueAndForeignKeyViolationsCarrySQLSTATEAndConstraint() async throws {
         try await pool.query("INSERT INTO owners (id, email) VALUES (1, 'x@y.z')")
         do {
-            try await pool.query(SQL("INSERT INTO owners (id, email) VALUES (2, \("x@y.z"))").named("owners.insert"))
+            try await pool.query(SQL("INSERT INTO owners (id, email) VALUES (2, \("x@y.z"))", name: "owners.insert"))
             Issue.record("expected a unique violation")
         } catch PostgresError.Code.uniqueViolation {
             // The named code works as a catch pattern.
         }
         let unique = await #expect(throws: PostgresError.self) {
-            try await pool.query(SQL("INSERT INTO owners (id, email) VALUES (2, \("x@y.z"))").named("owners.insert"))
+            try await pool.query(SQL("INSERT INTO owners (id, email) VALUES (2, \("x@y.z"))", name: "owners.insert"))
         }
         #expect(unique?.code == .uniqueViolation)
         #expect(unique?.constraint == "owners_email_key")

@@ -1,0 +1,180 @@
+import Foundation
+import NIOCore
+
+/// Registers, logs in and fills the users the load acts as, through the public API only.
+struct Seeder {
+    let configuration: LoadTestConfiguration
+    let group: any EventLoopGroup
+
+    private var encoder: HTTPRequestEncoder { HTTPRequestEncoder(target: configuration.target) }
+
+    /// Seeds `configuration.users` users, `seedConcurrency` at a time, and returns them in order.
+    func seedUsers() async throws -> (users: [SeededUser], summary: SeedingSummary) {
+        let started = ContinuousClock.now
+        let count = configuration.users
+        let workers = Swift.min(configuration.seedConcurrency, count)
+        let results = try await withThrowingTaskGroup(of: [(Int, SeededUser, Bool)].self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    let connection = try await SeedConnection(
+                        eventLoop: self.group.next(), target: configuration.target, timeout: seedingTimeout
+                    )
+                    var seeded: [(Int, SeededUser, Bool)] = []
+                    do {
+                        for index in stride(from: worker, to: count, by: workers) {
+                            let (user, created) = try await seedUser(number: index + 1, on: connection)
+                            seeded.append((index, user, created))
+                        }
+                    } catch {
+                        await connection.close()
+                        throw error
+                    }
+                    await connection.close()
+                    return seeded
+                }
+            }
+            var all: [(Int, SeededUser, Bool)] = []
+            for try await part in group { all += part }
+            return all.sorted { $0.0 < $1.0 }
+        }
+        let created = results.filter(\.2).count
+        let summary = SeedingSummary(
+            users: results.count,
+            createdUsers: created,
+            entries: created * configuration.entriesPerUser,
+            seconds: (ContinuousClock.now - started).seconds
+        )
+        return (results.map(\.1), summary)
+    }
+
+    /// The single user of `--token`, with entry ids when the mix needs them.
+    func tokenUser(_ token: String) async throws -> SeededUser {
+        guard configuration.mix.weight(of: .get) > 0 else { return SeededUser(token: token, entryIDs: []) }
+        let connection = try await SeedConnection(eventLoop: group.next(), target: configuration.target, timeout: seedingTimeout)
+        let ids: [String]
+        do {
+            ids = try await entryIDs(token: token, label: "the --token user", on: connection)
+            await connection.close()
+        } catch {
+            await connection.close()
+            throw error
+        }
+        guard !ids.isEmpty else {
+            throw LoadTestError("the --token user has no entries for the get scenario: drop get from --mix")
+        }
+        return SeededUser(token: token, entryIDs: ids)
+    }
+
+    /// Log-in hashes passwords (bcrypt), so answers can be slow while many are in flight.
+    private var seedingTimeout: Duration { Swift.max(configuration.requestTimeout, .seconds(30)) }
+
+    private func seedUser(number: Int, on connection: SeedConnection) async throws -> (SeededUser, created: Bool) {
+        let email = "\(configuration.emailPrefix)-\(number)@loadtest.invalid"
+        let registration = try JSONEncoder().encode(
+            ["email": email, "name": "Load Test \(number)", "password": configuration.password]
+        )
+        let registered = try await send(
+            encoder.request(method: "POST", path: "/v1/users", token: nil, json: String(decoding: registration, as: UTF8.self)),
+            on: connection
+        )
+        let created: Bool
+        switch registered.status {
+        case 201: created = true
+        case 409: created = false
+        default: throw failure("registering \(email): POST /v1/users", registered)
+        }
+
+        let credentials = try JSONEncoder().encode(["email": email, "password": configuration.password])
+        let login = try await send(
+            encoder.request(method: "POST", path: "/v1/tokens", token: nil, json: String(decoding: credentials, as: UTF8.self)),
+            on: connection
+        )
+        guard login.status == 200 || login.status == 201 else {
+            if login.status == 401, !created {
+                throw LoadTestError(
+                    "logging in \(email), which already existed, answered 401: use the --password of the run that created it, or another --email-prefix"
+                )
+            }
+            throw failure("logging in \(email): POST /v1/tokens", login)
+        }
+        guard let token = try? JSONDecoder().decode(TokenAnswer.self, from: Data((login.body ?? ByteBuffer()).readableBytesView)).token
+        else {
+            throw LoadTestError("logging in \(email): POST /v1/tokens answered \(login.status) without a token")
+        }
+
+        if created, configuration.entriesPerUser > 0 {
+            let imported = try await send(
+                encoder.request(method: "POST", path: "/v1/entries/import", token: token, json: importBody(userNumber: number)),
+                on: connection
+            )
+            guard imported.status == 200 else { throw failure("importing entries for \(email): POST /v1/entries/import", imported) }
+        }
+
+        var ids: [String] = []
+        if configuration.mix.weight(of: .get) > 0 {
+            ids = try await entryIDs(token: token, label: email, on: connection)
+        }
+        return (SeededUser(token: token, entryIDs: ids), created)
+    }
+
+    private func entryIDs(token: String, label: String, on connection: SeedConnection) async throws -> [String] {
+        let listed = try await send(encoder.request(method: "GET", path: "/v1/entries?limit=1000", token: token), on: connection)
+        guard listed.status == 200 else { throw failure("listing entries of \(label): GET /v1/entries", listed) }
+        guard let list = try? JSONDecoder().decode(EntryList.self, from: Data((listed.body ?? ByteBuffer()).readableBytesView))
+        else {
+            throw LoadTestError("listing entries of \(label): GET /v1/entries answered a body without entries[].id")
+        }
+        return list.entries.map(\.id)
+    }
+
+    /// A JSON array of one entry a day, ending today, drifting around a per-user weight.
+    func importBody(userNumber: Int) -> String {
+        var random = FastRandom(seed: UInt64(userNumber))
+        var hundredths = 5_500 + random.next(below: 5_000)
+        let today = CalendarDate.today
+        var rows: [String] = []
+        rows.reserveCapacity(configuration.entriesPerUser)
+        for day in 0..<configuration.entriesPerUser {
+            hundredths = Swift.min(15_000, Swift.max(4_000, hundredths + random.next(below: 81) - 40))
+            let date = today.subtracting(days: day).text
+            rows.append("{\"weight\":\(weightText(hundredths: hundredths)),\"unit\":\"kg\",\"recorded_on\":\"\(date)\",\"note\":null}")
+        }
+        return "[" + rows.joined(separator: ",") + "]"
+    }
+
+    /// Sends a request, retrying a few times while the server answers 503 (it sheds load while hashing).
+    private func send(_ request: ByteBuffer, on connection: SeedConnection) async throws -> ParsedResponse {
+        var attempt = 1
+        while true {
+            let response = try await connection.send(request)
+            guard response.status == 503, attempt < 5 else { return response }
+            attempt += 1
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    private func failure(_ what: String, _ response: ParsedResponse) -> LoadTestError {
+        var detail = ""
+        if let body = response.body, let problem = try? JSONDecoder().decode(Problem.self, from: Data(body.readableBytesView)) {
+            detail = [problem.code, problem.detail].compactMap { $0 }.joined(separator: ": ")
+        }
+        return LoadTestError("seeding failed: \(what) answered \(response.status)\(detail.isEmpty ? "" : " (\(detail))")")
+    }
+}
+
+private struct TokenAnswer: Decodable {
+    var token: String
+}
+
+private struct EntryList: Decodable {
+    struct Entry: Decodable {
+        var id: String
+    }
+
+    var entries: [Entry]
+}
+
+private struct Problem: Decodable {
+    var code: String?
+    var detail: String?
+}

@@ -1,0 +1,31 @@
+import Hummingbird
+import Logging
+import WeighinService
+
+/// The request context: the request id, and who is calling once the bearer token has been checked.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The id of this request (`X-Request-ID`, accepted from the client or generated), in every log line and answer.
+    public var requestID: String
+    /// Set by `BearerAuthMiddleware` on authenticated routes.
+    public var authentication: Authentication?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        requestID = ""
+    }
+
+    /// The caller; throws 401 when the route was reached without authentication.
+    func caller() throws -> Authentication {
+        guard let authentication else { throw Problem.unauthorized }
+        return authentication
+    }
+}
+
+/// Size limits of request bodies.
+enum Limits {
+    /// JSON bodies: 1 MiB.
+    static let jsonBody = 1 << 20
+    /// Import bodies (CSV or JSON): 10 MiB.
+    static let importBody = 10 << 20
+}

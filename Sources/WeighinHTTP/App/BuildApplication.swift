@@ -1,0 +1,107 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Postgres
+import ServiceLifecycle
+import WeighinService
+
+/// Builds the whole application from its configuration: pool, services, router, background tasks.
+/// `weighin serve` and the tests call this same function.
+public func buildApplication(_ configuration: AppConfiguration) async throws -> some ApplicationProtocol {
+    let pool = PostgresPool(
+        configuration: .init(
+            connection: configuration.database, size: configuration.poolSize,
+            acquireTimeout: configuration.poolAcquireTimeout, maxWaiters: configuration.poolMaxWaiters))
+    let services: WeighinServices
+    do {
+        services = try await WeighinServices(database: pool, configuration: configuration.service)
+    } catch {
+        pool.close()
+        throw error
+    }
+    let metrics = AppMetrics()
+    let router = try buildRouter(services: services, configuration: configuration, metrics: metrics)
+    var app = Application(
+        router: router,
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        logger: configuration.logger)
+    app.addServices(
+        TokenListenerService(
+            tokens: services.tokens, configuration: configuration.listenDatabase ?? configuration.database,
+            logger: configuration.logger),
+        MaintenanceService(services: services, logger: configuration.logger),
+        PoolCloser(pool: pool))
+    return app
+}
+
+/// The router: middleware (request id and access log, metrics, problem JSON) around every route, and the bearer
+/// check around authenticated ones.
+func buildRouter(services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics) throws
+    -> Router<AppRequestContext>
+{
+    let operations = OperationsRoutes(
+        services: services, migrations: configuration.migrations, metrics: metrics,
+        openAPIDocument: try OperationsRoutes.loadDocument())
+    let table = RouteTable(
+        routes: AccountRoutes(services: services).routes + EntryRoutes(services: services).routes
+            + ImportExportRoutes(services: services).routes + StatisticsRoutes(services: services).routes
+            + operations.routes)
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: RequestLogMiddleware(accessLog: configuration.accessLog))
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: ProblemMiddleware(routes: table))
+    let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
+    for route in table.routes {
+        let handler = route.handler
+        if route.authenticated {
+            authenticated.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
+        } else {
+            router.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
+        }
+    }
+    return router
+}
+
+/// Keeps the token cache's invalidation listener connected for the life of the server.
+struct TokenListenerService: Service {
+    let tokens: TokenService
+    let configuration: PostgresConfiguration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await tokens.runInvalidationListener(configuration: configuration, logger: logger)
+        }
+    }
+}
+
+/// Deletes expired rows every ten minutes.
+struct MaintenanceService: Service {
+    let services: WeighinServices
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let purged = try await services.purgeExpired()
+                    if purged > 0 { logger.info("purged expired rows", metadata: ["rows": "\(purged)"]) }
+                } catch {
+                    logger.warning("purging expired rows failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(600))
+            }
+        }
+    }
+}
+
+/// Closes the pool once the server has stopped (services shut down in reverse order, the server first).
+struct PoolCloser: Service {
+    let pool: PostgresPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        pool.close()
+    }
+}

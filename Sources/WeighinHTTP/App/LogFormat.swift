@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+import WireFormats
+
+/// How log lines are written.
+public enum LogFormat: String, CaseIterable, Sendable {
+    /// swift-log's human-readable lines.
+    case text
+    /// One JSON object per line: time, level, message, label and every metadata value (request_id, route,
+    /// status, duration_ms, ...).
+    case json
+
+    /// Installs the process-wide log handler (once per process).
+    public static func bootstrap(_ format: LogFormat, level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                switch format {
+                case .text: StreamLogHandler.standardError(label: label)
+                case .json: JSONLogHandler(label: label)
+                }
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// Writes each log record as one JSON line on standard error.
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    let label: String
+    private static let output = Mutex(())
+
+    public init(label: String) {
+        self.label = label
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("time")
+        writer.string(PostgresTimestamp.format(Date()))
+        writer.key("level")
+        writer.string(event.level.rawValue)
+        writer.key("message")
+        writer.string(event.message.description)
+        writer.key("label")
+        writer.string(label)
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        for key in merged.keys.sorted() {
+            writer.key(key)
+            writer.string(merged[key]!.description)
+        }
+        writer.endObject()
+        let line = writer.bytes + [UInt8(ascii: "\n")]
+        Self.output.withLock { _ in
+            line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import CoreMetrics
+import Foundation
+import Postgres
+import Prometheus
+
+/// The application's metrics, through swift-metrics into a Prometheus registry of its own (several applications,
+/// as in tests, can live in one process).
+final class AppMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        ]
+        self.factory = factory
+    }
+
+    /// Counts a request (`weighin_http_requests_total{method,route,status}`) and times it
+    /// (`weighin_http_request_duration_seconds{method,route}`).
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        Counter(
+            label: "weighin_http_requests_total",
+            dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory
+        ).increment()
+        let (seconds, attoseconds) = duration.components
+        Timer(label: "weighin_http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
+              factory: factory)
+            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Counts a database failure by SQLSTATE class (`08` connection, `57` operator intervention, ...).
+    func recordDatabaseError(_ error: PostgresError) {
+        Counter(label: "weighin_db_errors_total", dimensions: [("class", String(error.code.class))], factory: factory)
+            .increment()
+    }
+
+    /// The Prometheus text, with gauges read now: pool connections by state, waiters, resident memory.
+    func render(pool: PostgresPool.Statistics) -> [UInt8] {
+        let gauges: [(String, [(String, String)], Int)] = [
+            ("weighin_db_pool_connections", [("state", "idle")], pool.idle),
+            ("weighin_db_pool_connections", [("state", "busy")], pool.busy),
+            ("weighin_db_pool_connections", [("state", "connecting")], pool.connecting),
+            ("weighin_db_pool_waiters", [], pool.waiting),
+            ("weighin_process_resident_memory_bytes", [], Self.residentMemory()),
+        ]
+        for (label, dimensions, value) in gauges {
+            Gauge(label: label, dimensions: dimensions, factory: factory).record(value)
+        }
+        return registry.emitToBuffer()
+    }
+
+    /// Resident set size from `/proc/self/statm` (0 where there is no /proc).
+    static func residentMemory() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

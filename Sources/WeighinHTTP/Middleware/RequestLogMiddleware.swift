@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-ID")!
+}
+
+/// Gives each request its id (the client's `X-Request-ID` when it is sensible, else a new one), returns it on the
+/// answer, and writes one access-log line per request: method, route, status, duration. Never the query, headers
+/// or body, where tokens and passwords travel.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let accessLog: Bool
+
+    func handle(
+        _ request: Request, context: AppRequestContext,
+        next: (Request, AppRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.requestID = Self.requestID(from: request)
+        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        let started = ContinuousClock.now
+        var response = try await next(request, context)
+        response.headers[.requestID] = context.requestID
+        if accessLog {
+            let elapsed = started.duration(to: .now)
+            context.logger.info(
+                "request",
+                metadata: [
+                    "method": .string(request.method.rawValue),
+                    "route": .string(RouteTable.label(forEndpoint: context.endpointPath)),
+                    "status": .stringConvertible(response.status.code),
+                    "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000
+                        + Double(elapsed.components.seconds) * 1000),
+                ])
+        }
+        return response
+    }
+
+    /// The client's id when it is 1 to 128 visible ASCII characters, else a random one.
+    static func requestID(from request: Request) -> String {
+        if let given = request.headers[.requestID], (1...128).contains(given.utf8.count),
+            given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })
+        {
+            return given
+        }
+        var generator = SystemRandomNumberGenerator()
+        return String(UInt64.random(in: .min ... .max, using: &generator), radix: 16)
+    }
+}

@@ -1,0 +1,69 @@
+import HTTPTypes
+import Hummingbird
+import Postgres
+import WeighinService
+
+extension Problem {
+    /// The one place where every error becomes an HTTP answer: domain errors, database errors, the router's own
+    /// 404, and anything unexpected (500, with nothing internal in the body).
+    ///
+    /// - Parameter allowedMethods: for a router 404, the methods of a route at the same path (then it is a 405).
+    static func from(_ error: any Error, allowedMethods: () -> [HTTPRequest.Method]) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as ServiceError:
+            return from(error)
+        case let error as PostgresError where error.isTransient:
+            return .unavailable(retryAfter: 1, detail: "The database is unavailable or busy; try again shortly.")
+        case let error as HTTPError where error.status == .notFound:
+            let allowed = allowedMethods()
+            return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+        case let error as HTTPError where error.status == .contentTooLarge:
+            return .payloadTooLarge(limit: Limits.jsonBody)
+        default:
+            return .internalError
+        }
+    }
+
+    static func from(_ error: ServiceError) -> Problem {
+        switch error {
+        case .validation(let errors):
+            return .validation(errors)
+        case .invalidImportRow(let row, let errors):
+            var problem = Problem.validation(errors, detail: "Row \(row) breaks the rules below; nothing was stored.")
+            problem.row = row
+            return problem
+        case .tooManyRows(let limit):
+            return Problem(status: .unprocessableContent, code: "too_many_rows", title: "Too many rows",
+                           detail: "An import may hold at most \(limit) rows; nothing was stored.")
+        case .emailTaken:
+            return Problem(status: .conflict, code: "email_taken", title: "Email taken",
+                           detail: "Another account uses this email.")
+        case .invalidCredentials:
+            return Problem(status: .unauthorized, code: "invalid_credentials", title: "Invalid credentials",
+                           detail: "The email or password is wrong.")
+        case .wrongPassword:
+            return Problem(status: .forbidden, code: "invalid_credentials", title: "Invalid credentials",
+                           detail: "The current password is wrong.")
+        case .unauthenticated:
+            return .unauthorized
+        case .notFound:
+            return .notFound
+        case .tooManyAttempts(let retryAfter):
+            return Problem(status: .tooManyRequests, code: "too_many_attempts", title: "Too many attempts",
+                           detail: "Too many failed log-ins for this email; try again later.",
+                           headers: [.retryAfter: String(retryAfter)])
+        case .idempotencyKeyReused:
+            return Problem(status: .unprocessableContent, code: "idempotency_key_reused", title: "Idempotency key reused",
+                           detail: "This Idempotency-Key was used with another body.",
+                           errors: [FieldError("Idempotency-Key", "was used before with another body")])
+        case .idempotencyKeyInUse:
+            return Problem(status: .conflict, code: "idempotency_key_in_use", title: "Idempotency key in use",
+                           detail: "A request with this Idempotency-Key is still being processed; retry shortly.",
+                           headers: [.retryAfter: "1"])
+        case .unavailable(let retryAfter, let reason):
+            return .unavailable(retryAfter: retryAfter, detail: "The service is busy (\(reason)); try again shortly.")
+        }
+    }
+}

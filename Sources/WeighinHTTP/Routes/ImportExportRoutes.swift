@@ -1,0 +1,174 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import WeighinService
+import WireFormats
+
+/// Export and import of a user's whole history: `/v1/entries/export` and `/v1/entries/import`.
+struct ImportExportRoutes {
+    let services: WeighinServices
+
+    var routes: [Route] {
+        [
+            Route(.get, "/v1/entries/export", authenticated: true, export),
+            Route(.post, "/v1/entries/import", authenticated: true, importEntries),
+        ]
+    }
+
+    static let csvHeader = ["recorded_on", "weight", "unit", "note"]
+
+    /// Streams every entry, oldest first, in entered units: CSV (RFC 4180, CRLF) or a JSON array. The first batch
+    /// is read before the answer starts, so a database failure still answers 503 rather than a cut-off 200.
+    @Sendable func export(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let auth = try context.caller()
+        var query = QueryReader(request)
+        let csv = query.choice("format", ["csv", "json"], default: "csv") == "csv"
+        try query.finish()
+        var batches = services.entries.export(auth).makeAsyncIterator()
+        let first = try await batches.next() ?? []
+        let body = ResponseBody { [batches] writer in
+            var batches = batches
+            var batch: [Entry]? = first
+            var isFirst = true
+            try await writer.write(ByteBuffer(bytes: csv ? Self.csvPrelude() : Array("[".utf8)))
+            while let entries = batch {
+                let bytes = csv ? Self.csv(entries) : Self.json(entries, leadingComma: !isFirst)
+                try await writer.write(ByteBuffer(bytes: bytes))
+                isFirst = isFirst && entries.isEmpty
+                batch = try await batches.next()
+            }
+            if !csv { try await writer.write(ByteBuffer(bytes: Array("]".utf8))) }
+            try await writer.finish(nil)
+        }
+        let type = csv ? "text/csv; charset=utf-8" : "application/json"
+        return Response(status: .ok, headers: [.contentType: type], body: body)
+    }
+
+    static func csvPrelude() -> [UInt8] {
+        var writer = CSVWriter()
+        writer.writeRecord(csvHeader)
+        return writer.bytes
+    }
+
+    static func csv(_ entries: [Entry]) -> [UInt8] {
+        var writer = CSVWriter()
+        for entry in entries {
+            writer.writeRecord([
+                entry.recordedOn.description, entry.weight.value.description, entry.weight.unit.rawValue,
+                entry.note ?? "",
+            ])
+        }
+        return writer.bytes
+    }
+
+    static func json(_ entries: [Entry], leadingComma: Bool) -> [UInt8] {
+        var writer = JSONWriter()
+        var bytes: [UInt8] = []
+        for (index, entry) in entries.enumerated() {
+            if leadingComma || index > 0 { bytes.append(UInt8(ascii: ",")) }
+            writer = JSONWriter()
+            writer.enteredEntry(entry)
+            bytes += writer.bytes
+        }
+        return bytes
+    }
+
+    /// Stores a CSV or JSON history, all rows or none (10 MiB, 100,000 rows at most).
+    @Sendable func importEntries(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let auth = try context.caller()
+        let type = RequestBodyReader.mediaType(of: request)
+        guard type == "text/csv" || type == "application/json", RequestBodyReader.isUTF8(request) else {
+            throw Problem.unsupportedMediaType("text/csv or application/json")
+        }
+        let body = try await RequestBodyReader.collect(request, limit: Limits.importBody)
+        var query = QueryReader(request)
+        let display = query.unit() ?? auth.weightUnit
+        try query.finish()
+        let rows = type == "text/csv" ? try Self.csvRows(body) : try Self.jsonRows(body)
+        let imported = try await services.entries.importEntries(auth, rows: rows, display: display)
+        return JSONResponse.make { writer in
+            writer.beginObject()
+            writer.key("imported")
+            writer.number(imported)
+            writer.endObject()
+        }
+    }
+
+    /// CSV rows: a header naming `recorded_on` and `weight` (and optionally `unit`, `note`) in any order, then one
+    /// record per entry; an empty note is null and an empty unit is the display unit.
+    static func csvRows(_ body: ByteBuffer) throws -> [ImportRow] {
+        let records: [[String]]
+        do {
+            records = try body.withUnsafeReadableBytes {
+                try CSVReader.parse($0, limits: CSVLimits(maxRecords: EntryService.importLimit + 1))
+            }
+        } catch let error as CSVError where error.kind == .tooManyRecords {
+            throw ServiceError.tooManyRows(limit: EntryService.importLimit)
+        } catch let error as CSVError {
+            throw Problem.malformedCSV("The body is not valid CSV: \(error.reason) (record \(error.record)).")
+        }
+        guard let header = records.first else {
+            throw ServiceError.invalidImportRow(row: 0, [FieldError("recorded_on", "the CSV header is missing")])
+        }
+        var columns: [String: Int] = [:]
+        var headerErrors: [FieldError] = []
+        for (index, name) in header.enumerated() {
+            if !csvHeader.contains(name) {
+                headerErrors.append(FieldError(name, "is not a known column"))
+            } else if columns.updateValue(index, forKey: name) != nil {
+                headerErrors.append(FieldError(name, "appears more than once"))
+            }
+        }
+        for required in ["recorded_on", "weight"] where columns[required] == nil {
+            headerErrors.append(FieldError(required, "the CSV header must name this column"))
+        }
+        guard headerErrors.isEmpty else { throw ServiceError.invalidImportRow(row: 0, headerErrors) }
+        return records.dropFirst().enumerated().map { offset, record in
+            var problems: [FieldError] = []
+            if record.count != header.count {
+                problems.append(FieldError(
+                    header[min(record.count, header.count - 1)],
+                    "the record has \(record.count) fields, the header \(header.count)"))
+            }
+            func field(_ name: String) -> String? {
+                guard let index = columns[name], index < record.count, !record[index].isEmpty else { return nil }
+                return record[index]
+            }
+            var weight: Decimal?
+            if let text = field("weight") {
+                weight = JSONNumber(text)?.decimal
+                if weight == nil { problems.append(FieldError("weight", "must be a number")) }
+            }
+            return ImportRow(
+                number: offset + 1, weight: weight, unit: field("unit"), recordedOn: field("recorded_on"),
+                note: field("note"), problems: problems)
+        }
+    }
+
+    /// JSON rows: an array of entry bodies; what JSON export adds (`id`, `created_at`, `updated_at`) is ignored.
+    static func jsonRows(_ body: ByteBuffer) throws -> [ImportRow] {
+        guard case .array(let items) = try RequestBodyReader.parseJSON(body) else {
+            throw Problem.validation("body", "must be a JSON array of entries")
+        }
+        guard items.count <= EntryService.importLimit else {
+            throw ServiceError.tooManyRows(limit: EntryService.importLimit)
+        }
+        return items.enumerated().map { offset, item in
+            guard var reader = try? BodyReader(
+                item, allowed: EntryRoutes.members, ignored: ["id", "created_at", "updated_at"])
+            else {
+                return ImportRow(
+                    number: offset + 1, weight: nil, unit: nil, recordedOn: nil, note: nil,
+                    problems: [FieldError("row", "must be a JSON object")])
+            }
+            let weight = reader.number("weight")
+            let unit = reader.nullableString("unit")
+            let recordedOn = reader.string("recorded_on")
+            let note = reader.nullableString("note")
+            return ImportRow(
+                number: offset + 1, weight: weight, unit: unit ?? nil, recordedOn: recordedOn, note: note ?? nil,
+                problems: reader.errors)
+        }
+    }
+}

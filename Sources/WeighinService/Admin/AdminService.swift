@@ -1,0 +1,76 @@
+import Foundation
+import Postgres
+
+/// An account as the operator sees it: the user and the size of their data.
+public struct AccountSummary: Sendable {
+    public let user: User
+    public let entries: Int
+    public let activeTokens: Int
+}
+
+/// Operator tasks by email, for `weighin users` and `weighin tokens`.
+///
+/// These look accounts up by email, not by id: the one access path that is not by user id (see docs/SCALING.md).
+public final class AdminService: Sendable {
+    let database: PostgresPool
+    let tokens: TokenService
+
+    init(database: PostgresPool, tokens: TokenService) {
+        self.database = database
+        self.tokens = tokens
+    }
+
+    /// Accounts ordered by email, `limit` at a time, after the email `after` (keyset paging).
+    public func listAccounts(after: String?, limit: Int) async throws -> [AccountSummary] {
+        let rows = try await database.query(
+            SQL("""
+                SELECT \(User.columns),
+                       (SELECT count(*) FROM weight_entries e WHERE e.user_id = u.id) AS entries,
+                       (SELECT count(*) FROM auth_tokens t WHERE t.user_id = u.id AND t.expires_at > now()) AS tokens
+                FROM users u WHERE lower(u.email) > lower(\(after ?? "")) ORDER BY lower(u.email) LIMIT \(limit)
+                """, name: "admin.users.list"))
+        return try rows.map(Self.summary)
+    }
+
+    /// The account with this email (trimmed, any case), or nil.
+    public func account(email: String) async throws -> AccountSummary? {
+        let rows = try await database.query(
+            SQL("""
+                SELECT \(User.columns),
+                       (SELECT count(*) FROM weight_entries e WHERE e.user_id = u.id) AS entries,
+                       (SELECT count(*) FROM auth_tokens t WHERE t.user_id = u.id AND t.expires_at > now()) AS tokens
+                FROM users u WHERE lower(u.email) = lower(\(AccountRules.normalizedEmail(email)))
+                """, name: "admin.users.get"))
+        return try rows.first.map(Self.summary)
+    }
+
+    /// Deletes the account and, through the database's cascades, all its data; every instance forgets its tokens.
+    /// Returns false when no account has this email.
+    public func deleteAccount(email: String) async throws -> Bool {
+        let rows = try await database.query(
+            SQL("""
+                WITH gone AS (DELETE FROM users WHERE lower(email) = lower(\(AccountRules.normalizedEmail(email))) RETURNING id)
+                SELECT id, pg_notify(\(TokenService.channel), id::text) FROM gone
+                """, name: "admin.users.delete"))
+        for row in rows { tokens.userChanged(try row.decode(UUID.self, column: "id")) }
+        return !rows.isEmpty
+    }
+
+    /// Revokes every token of the account; returns how many, or nil when no account has this email.
+    public func revokeTokens(email: String) async throws -> Int? {
+        guard let account = try await account(email: email) else { return nil }
+        let rows = try await database.query(
+            SQL("""
+                WITH revoked AS (DELETE FROM auth_tokens WHERE user_id = \(account.user.id) RETURNING 1)
+                SELECT count(*) AS n, pg_notify(\(TokenService.channel), \(account.user.id.uuidString)) FROM revoked
+                """, name: "admin.tokens.revoke"))
+        tokens.userChanged(account.user.id)
+        return try rows[0].decode(Int.self, column: "n")
+    }
+
+    private static func summary(_ row: PostgresRow) throws -> AccountSummary {
+        AccountSummary(
+            user: try User(row: row), entries: try row.decode(column: "entries"),
+            activeTokens: try row.decode(column: "tokens"))
+    }
+}

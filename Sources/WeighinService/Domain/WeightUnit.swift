@@ -1,0 +1,35 @@
+import Foundation
+import Postgres
+
+/// A unit of weight. Each entry keeps the unit it was entered in; a user's unit is only their display default.
+public enum WeightUnit: String, Sendable, CaseIterable, PostgresEncodable, PostgresDecodable {
+    case kg
+    case lb
+
+    /// One pound in kilograms, exactly (international avoirdupois pound).
+    public static let kilogramsPerPound = Decimal(string: "0.45359237")!
+
+    /// Reads a unit as clients may send it: `kg`, `lb`, or `lbs` (taken as `lb`); lower case only.
+    public init?(input: String) {
+        switch input {
+        case "kg": self = .kg
+        case "lb", "lbs": self = .lb
+        default: return nil
+        }
+    }
+
+    /// The largest weight accepted in this unit: 1000 kg, or 2204.62 lb.
+    public var maximum: Decimal {
+        switch self {
+        case .kg: 1000
+        case .lb: Decimal(string: "2204.62")!
+        }
+    }
+
+    public static var postgresType: PostgresType { .text }
+    public var postgresBytes: [UInt8]? { Array(rawValue.utf8) }
+    public static func accepts(_ type: PostgresType) -> Bool { String.accepts(type) }
+    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> WeightUnit? {
+        WeightUnit(rawValue: String(decoding: text, as: UTF8.self))
+    }
+}

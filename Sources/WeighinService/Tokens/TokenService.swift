@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import Postgres
+
+/// Issues, checks and revokes bearer tokens.
+public final class TokenService: Sendable {
+    /// The NOTIFY channel on which every instance hears "this user's tokens or profile changed".
+    static let channel = "weighin_auth"
+
+    let database: PostgresPool
+    /// How long a token lives from log-in (fixed, not sliding).
+    public let lifetime: Duration
+    let cache: TokenCache
+
+    init(database: PostgresPool, lifetime: Duration, cacheTimeToLive: Duration) {
+        self.database = database
+        self.lifetime = lifetime
+        self.cache = TokenCache(timeToLive: cacheTimeToLive)
+    }
+
+    /// Creates and stores a new token for `user`.
+    func issue(for user: User) async throws -> IssuedToken {
+        let token = BearerToken(newFor: user.id)
+        let seconds = Int(lifetime.components.seconds)
+        let rows = try await database.query(
+            SQL("""
+                INSERT INTO auth_tokens (user_id, token_hash, expires_at)
+                VALUES (\(user.id), \(token.hash), now() + make_interval(secs => \(seconds)))
+                RETURNING expires_at
+                """, name: "tokens.issue"))
+        return IssuedToken(token: token.text, expiresAt: try rows[0].decode(column: "expires_at"), user: user)
+    }
+
+    /// Checks a bearer token: from the cache when fresh, else in one database round trip.
+    /// Throws `ServiceError.unauthenticated` for anything but a live token.
+    public func authenticate(_ text: String) async throws -> Authentication {
+        guard let token = BearerToken(parsing: text) else { throw ServiceError.unauthenticated }
+        let hash = token.hash
+        let (cached, generation) = cache.lookup(hash)
+        if let cached { return cached }
+        let rows = try await database.query(
+            SQL("""
+                SELECT u.weight_unit, t.expires_at
+                FROM auth_tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.user_id = \(token.userID) AND t.token_hash = \(hash) AND t.expires_at > now()
+                """, name: "tokens.authenticate"))
+        guard let row = rows.first else { throw ServiceError.unauthenticated }
+        let authentication = Authentication(
+            userID: token.userID, weightUnit: try row.decode(column: "weight_unit"), tokenHash: hash)
+        cache.store(authentication, expiresAt: try row.decode(column: "expires_at"), generation: generation)
+        return authentication
+    }
+
+    /// Revokes the token of `authentication` (log-out).
+    func revoke(_ authentication: Authentication) async throws {
+        try await database.query(
+            SQL("""
+                WITH gone AS (
+                    DELETE FROM auth_tokens WHERE user_id = \(authentication.userID) AND token_hash = \(authentication.tokenHash)
+                    RETURNING user_id)
+                SELECT pg_notify(\(Self.channel), user_id::text) FROM gone
+                """, name: "tokens.revoke"))
+        cache.evict(userID: authentication.userID)
+    }
+
+    /// Forgets this instance's cached tokens of `userID` at once (others hear the NOTIFY).
+    func userChanged(_ userID: UUID) {
+        cache.evict(userID: userID)
+    }
+
+    /// Keeps a LISTEN connection open for the life of the server and evicts tokens as other instances report
+    /// changes; reconnects with back-off. The cache is on only while this listener is connected.
+    public func runInvalidationListener(configuration: PostgresConfiguration, logger: Logger) async {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            let (ended, endedSignal) = AsyncStream.makeStream(of: Void.self)
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration,
+                    onNotification: { [cache] notification in
+                        if let userID = UUID(uuidString: notification.payload) { cache.evict(userID: userID) }
+                    },
+                    onTermination: { _ in endedSignal.finish() })
+                try await connection.query("LISTEN \(identifier: Self.channel)")
+                cache.setEnabled(true)
+                delay = .milliseconds(100)
+                logger.debug("token invalidation listener connected")
+                await withTaskCancellationHandler {
+                    for await _ in ended {}
+                } onCancel: {
+                    connection.close()
+                }
+                cache.setEnabled(false)
+                if !Task.isCancelled { logger.warning("token invalidation listener lost its connection; reconnecting") }
+            } catch {
+                cache.setEnabled(false)
+                logger.warning("token invalidation listener cannot connect", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+        cache.setEnabled(false)
+    }
+}

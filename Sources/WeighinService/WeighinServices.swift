@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import Postgres
+
+/// Settings of the service layer.
+public struct ServiceConfiguration: Sendable {
+    /// How long a token lives from log-in.
+    public var tokenLifetime: Duration
+    /// bcrypt cost: 12 or more in production (OWASP); tests lower it to run fast.
+    public var passwordHashCost: Int
+    /// Threads that hash passwords (bounded so log-in floods cannot take every core).
+    public var hashingThreads: Int
+    /// Hash requests that may wait for a hashing thread before log-ins are refused with 503.
+    public var hashingQueueLimit: Int
+    /// How long a verified token is trusted from memory (revocations reach every instance at once anyway).
+    public var tokenCacheTimeToLive: Duration
+
+    public init(
+        tokenLifetime: Duration = .seconds(30 * 86_400), passwordHashCost: Int = 12,
+        hashingThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1), hashingQueueLimit: Int = 32,
+        tokenCacheTimeToLive: Duration = .seconds(10)
+    ) {
+        self.tokenLifetime = tokenLifetime
+        self.passwordHashCost = passwordHashCost
+        self.hashingThreads = hashingThreads
+        self.hashingQueueLimit = hashingQueueLimit
+        self.tokenCacheTimeToLive = tokenCacheTimeToLive
+    }
+}
+
+/// The service layer, assembled: accounts, tokens, entries and statistics over one connection pool.
+/// It knows nothing about HTTP.
+public final class WeighinServices: Sendable {
+    public let database: PostgresPool
+    public let accounts: AccountService
+    public let tokens: TokenService
+    public let entries: EntryService
+    public let statistics: StatisticsService
+    public let admin: AdminService
+
+    /// Builds the services; reads the listing cursor's signing key, which every instance shares through the
+    /// database.
+    public init(database: PostgresPool, configuration: ServiceConfiguration) async throws {
+        let rows = try await database.query(
+            SQL("SELECT secret FROM server_secrets WHERE name = 'cursor'", name: "server_secrets.cursor"))
+        guard let secret = try rows.first?.decode([UInt8].self, column: "secret") else {
+            throw ServiceError.unavailable(retryAfter: 5, reason: "the database has no cursor secret: run the migrations")
+        }
+        self.database = database
+        let hasher = PasswordHasher(
+            cost: configuration.passwordHashCost, threads: configuration.hashingThreads,
+            queueLimit: configuration.hashingQueueLimit)
+        tokens = TokenService(
+            database: database, lifetime: configuration.tokenLifetime,
+            cacheTimeToLive: configuration.tokenCacheTimeToLive)
+        accounts = AccountService(database: database, hasher: hasher, tokens: tokens)
+        entries = EntryService(database: database, cursorKey: secret)
+        statistics = StatisticsService(database: database)
+        admin = AdminService(database: database, tokens: tokens)
+    }
+
+    /// Deletes expired tokens, idempotency keys older than 24 hours and failed log-ins older than their window.
+    /// Returns the number of rows deleted.
+    @discardableResult
+    public func purgeExpired() async throws -> Int {
+        let window = Int(AccountService.failureWindow.components.seconds)
+        let rows = try await database.query(
+            SQL("""
+                WITH tokens AS (DELETE FROM auth_tokens WHERE expires_at < now() RETURNING 1),
+                     keys AS (DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours' RETURNING 1),
+                     logins AS (DELETE FROM failed_logins
+                                WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1)
+                SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM keys) + (SELECT count(*) FROM logins) AS n
+                """, name: "maintenance.purge"))
+        return try rows[0].decode(column: "n")
+    }
+}

@@ -1,0 +1,180 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Streaming JSON encoder that appends compact RFC 8259 text to a byte buffer.
+///
+/// Commas are inserted automatically; the caller is responsible for balanced begin/end calls and
+/// for calling ``key(_:)`` before each value inside an object. No whitespace is written.
+public struct JSONWriter: Sendable {
+    /// The encoded output so far.
+    public private(set) var bytes: [UInt8]
+    /// True when the next value or key must be preceded by a comma.
+    private var needsComma = false
+
+    /// Creates a writer that appends to `bytes`, which should not end inside an unfinished value.
+    public init(bytes: [UInt8] = []) {
+        self.bytes = bytes
+    }
+
+    /// Starts an object (`{`).
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    /// Ends the current object (`}`).
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    /// Starts an array (`[`).
+    public mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    /// Ends the current array (`]`).
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// Writes a member name and `:`; the next call must write its value.
+    public mutating func key(_ name: String) {
+        separate()
+        appendQuoted(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Writes an escaped string value.
+    public mutating func string(_ value: String) {
+        separate()
+        appendQuoted(value)
+        needsComma = true
+    }
+
+    /// Writes number text verbatim; the caller guarantees it is a valid JSON number (e.g. `Decimal.description`).
+    public mutating func rawNumber(_ text: String) {
+        separate()
+        bytes.append(contentsOf: text.utf8)
+        needsComma = true
+    }
+
+    /// Writes a decimal in plain notation; NaN, which JSON cannot express, is written as `null`.
+    public mutating func number(_ value: Decimal) {
+        if value.isNaN {
+            null()
+        } else {
+            rawNumber(value.description)
+        }
+    }
+
+    /// Writes an integer.
+    public mutating func number(_ value: Int) {
+        rawNumber(String(value))
+    }
+
+    /// Writes `true` or `false`.
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
+        needsComma = true
+    }
+
+    /// Writes `null`.
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+        needsComma = true
+    }
+
+    /// Writes a whole value; numbers keep their source text and objects their member order.
+    public mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let flag): bool(flag)
+        case .number(let number): rawNumber(number.text)
+        case .string(let text): string(text)
+        case .array(let elements):
+            beginArray()
+            for element in elements {
+                write(element)
+            }
+            endArray()
+        case .object(let object):
+            beginObject()
+            for member in object.members {
+                key(member.key)
+                write(member.value)
+            }
+            endObject()
+        }
+    }
+
+    private mutating func separate() {
+        if needsComma {
+            bytes.append(UInt8(ascii: ","))
+        }
+    }
+
+    /// Appends `text` in double quotes, escaping `"`, `\`, control characters, U+2028 and U+2029.
+    private mutating func appendQuoted(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { appendEscaped($0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            let scalar: UInt32
+            let length: Int
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x00..<0x20:
+                scalar = UInt32(byte)
+                length = 1
+            case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] | 1) == 0xA9:
+                // E2 80 A8 is U+2028 LINE SEPARATOR, E2 80 A9 is U+2029 PARAGRAPH SEPARATOR.
+                scalar = 0x2028 + UInt32(utf8[index + 2] & 1)
+                length = 3
+            default:
+                index += 1
+                continue
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            appendEscape(for: scalar)
+            index += length
+            runStart = index
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+    }
+
+    private mutating func appendEscape(for scalar: UInt32) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch scalar {
+        case 0x22: bytes.append(UInt8(ascii: "\""))
+        case 0x5C: bytes.append(UInt8(ascii: "\\"))
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        default:
+            bytes.append(UInt8(ascii: "u"))
+            for shift in stride(from: 12, through: 0, by: -4) {
+                let nibble = UInt8(scalar >> UInt32(shift) & 0xF)
+                bytes.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            }
+        }
+    }
+}

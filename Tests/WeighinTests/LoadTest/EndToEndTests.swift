@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+import NIOHTTP1
+import Testing
+
+@testable import LoadTest
+@testable import weighin
+
+@Suite("Runs against an in-process fake weighin", .timeLimit(.minutes(1)))
+struct EndToEndTests {
+    private func configuration(_ server: FakeWeighinServer) throws -> LoadTestConfiguration {
+        var configuration = LoadTestConfiguration(target: try LoadTestTarget(parsing: server.url))
+        configuration.users = 6
+        configuration.entriesPerUser = 5
+        configuration.load = .closedLoop(connections: 4)
+        configuration.duration = .milliseconds(800)
+        configuration.warmup = .milliseconds(200)
+        configuration.drainTimeout = .seconds(2)
+        configuration.emailPrefix = "test-\(UUID().uuidString.prefix(8))"
+        return configuration
+    }
+
+    @Test("Closed loop: seeds through the API, runs every scenario, counts 503s by status, writes JSON")
+    func closedLoop() async throws {
+        let server = try await FakeWeighinServer.start(FakeBehaviour(statsStatus: .serviceUnavailable, closeEvery: 40))
+        var configuration = try configuration(server)
+        configuration.mix = try ScenarioMix(parsing: "list=40,create=20,stats=10,get=10,trend=10,me=10")
+        let jsonPath = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID().uuidString).json").path
+        configuration.jsonOutputPath = jsonPath
+        let report: LoadTestReport
+        do {
+            report = try await runLoadTest(configuration, output: .silent)
+        } catch {
+            try await server.stop()
+            throw error
+        }
+        try await server.stop()
+
+        #expect(report.seeding?.users == 6)
+        #expect(report.seeding?.createdUsers == 6)
+        #expect(report.seeding?.entries == 30)
+        let requests = server.requests
+        #expect(requests["POST /v1/users"] == 6)
+        #expect(requests["POST /v1/tokens"] == 6)
+        #expect(requests["POST /v1/entries/import"] == 6)
+        // No request of ours was malformed, unauthorised or aimed at a missing entry.
+        #expect(server.statuses.keys.allSatisfy { [200, 201, 503].contains($0) })
+
+        #expect(report.mode == "closed" && report.connections == 4)
+        #expect(report.scenarios.map(\.scenario) == ["list", "create", "stats", "get", "trend", "me"])
+        for scenario in report.scenarios {
+            #expect(scenario.requests > 0, "\(scenario.scenario) was never sent")
+            if scenario.scenario == "stats" {
+                #expect(scenario.errorsByStatus == ["503": scenario.requests])
+            } else {
+                #expect(scenario.errors == 0, "\(scenario.scenario): \(scenario.errorsByStatus)")
+            }
+        }
+        #expect(report.overall.requests == report.scenarios.map(\.requests).reduce(0, +))
+        #expect(report.overall.errorsByStatus == ["503": report.scenarios[2].requests])
+        // Measured requests exclude the warm-up, so the server saw more than were counted.
+        let loadRequests = requests.filter { !["POST /v1/users", "POST /v1/tokens", "POST /v1/entries/import"].contains($0.key) }
+            .values.reduce(0, +) - 6
+        #expect(report.overall.requests <= loadRequests)
+        #expect(report.overall.latency.p50 > 0 && report.overall.latency.p50 <= report.overall.latency.p99)
+        #expect(report.overall.latency.p99 <= report.overall.latency.max)
+
+        let written = try JSONDecoder().decode(LoadTestReport.self, from: Data(contentsOf: URL(fileURLWithPath: jsonPath)))
+        #expect(written == report)
+        try? FileManager.default.removeItem(atPath: jsonPath)
+
+        let thresholds = LoadTestThresholds(maxP99Milliseconds: 60_000, maxErrorRate: 0.01)
+        #expect(thresholds.violations(in: report) == [.errorRate(actual: report.overall.errorRate, limit: 0.01)])
+    }
+
+    @Test("Open loop: latency counts from the intended send time, so queueing behind a slow server shows in p99")
+    func openLoopQueueing() async throws {
+        let server = try await FakeWeighinServer.start(FakeBehaviour(delay: .milliseconds(100)))
+        var configuration = try configuration(server)
+        configuration.users = 1
+        configuration.entriesPerUser = 0
+        configuration.mix = try ScenarioMix(parsing: "me=1")
+        // Two connections at 100 ms per answer carry 20 requests/s; 100/s are due.
+        configuration.load = .openLoop(requestsPerSecond: 100, connections: 2)
+        configuration.warmup = .zero
+        configuration.duration = .seconds(1)
+        configuration.drainTimeout = .seconds(1)
+        let report: LoadTestReport
+        do {
+            report = try await runLoadTest(configuration, output: .silent)
+        } catch {
+            try await server.stop()
+            throw error
+        }
+        try await server.stop()
+
+        #expect(report.mode == "open" && report.targetRate == 100)
+        // Every due request is counted: answered, or cut as a timeout at the end of the drain.
+        #expect((95...105).contains(report.overall.requests))
+        #expect(report.overall.errorsByStatus.keys.allSatisfy { $0 == "timeout" })
+        #expect(report.overall.errorsByStatus["timeout", default: 0] > 0)
+        // A server time of 100 ms, but requests waited for a connection: the latency far exceeds it.
+        #expect(report.overall.latency.p99 >= 500)
+        #expect(report.overall.latency.p50 >= 200)
+
+        let violations = LoadTestThresholds(maxP99Milliseconds: 200).violations(in: report)
+        #expect(violations.count == 1)
+    }
+
+    @Test("A request slower than the timeout counts as a timeout error")
+    func timeouts() async throws {
+        let server = try await FakeWeighinServer.start(FakeBehaviour(delay: .seconds(3)))
+        var configuration = try configuration(server)
+        configuration.users = 1
+        configuration.entriesPerUser = 0
+        configuration.mix = try ScenarioMix(parsing: "me=1")
+        configuration.load = .closedLoop(connections: 2)
+        configuration.warmup = .zero
+        configuration.requestTimeout = .milliseconds(300)
+        configuration.duration = .seconds(1)
+        let report: LoadTestReport
+        do {
+            report = try await runLoadTest(configuration, output: .silent)
+        } catch {
+            try await server.stop()
+            throw error
+        }
+        try await server.stop()
+        #expect(report.overall.requests > 0)
+        #expect(report.overall.errorsByStatus.keys.sorted() == ["timeout"])
+        #expect(report.overall.errors == report.overall.requests)
+        #expect(report.overall.latency.p50 >= 300)
+    }
+
+    @Test("A server that goes away mid-run gives connect errors, and the run still ends on time")
+    func serverGoesAway() async throws {
+        let server = try await FakeWeighinServer.start()
+        var configuration = LoadTestConfiguration(target: try LoadTestTarget(parsing: server.url))
+        configuration.rawPath = "/v1/me"
+        configuration.load = .closedLoop(connections: 2)
+        configuration.warmup = .zero
+        configuration.duration = .seconds(1)
+        let run = Task { try await runLoadTest(configuration, output: .silent) }
+        while server.requests.values.reduce(0, +) < 10 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await server.stop()
+        let report = try await run.value
+        let kinds = Set(report.overall.errorsByStatus.keys)
+        #expect(kinds.isSubset(of: ["401", "reset", "connect"]))
+        #expect(kinds.contains("connect"))
+    }
+
+    @Test("Reusing an email prefix logs the existing users in instead of registering them")
+    func reusedPrefix() async throws {
+        let server = try await FakeWeighinServer.start()
+        var configuration = try configuration(server)
+        configuration.users = 3
+        configuration.seedOnly = true
+        do {
+            let first = try await runLoadTest(configuration, output: .silent)
+            let second = try await runLoadTest(configuration, output: .silent)
+            #expect(first.seeding?.createdUsers == 3)
+            #expect(second.seeding?.createdUsers == 0)
+            #expect(second.seeding?.users == 3)
+            #expect(second.seedOnly && second.scenarios.isEmpty && second.overall.requests == 0)
+            #expect(server.requests["POST /v1/users"] == 6)
+            #expect(server.requests["POST /v1/entries/import"] == 3)
+        } catch {
+            try await server.stop()
+            throw error
+        }
+        try await server.stop()
+    }
+
+    @Test("An unreachable URL fails at once with one clear line")
+    func unreachable() async throws {
+        let server = try await FakeWeighinServer.start()
+        let url = server.url
+        try await server.stop()
+        var configuration = LoadTestConfiguration(target: try LoadTestTarget(parsing: url))
+        configuration.duration = .milliseconds(100)
+        await #expect(throws: LoadTestError("cannot connect to \(url): connection refused")) {
+            try await runLoadTest(configuration, output: .silent)
+        }
+    }
+
+    @Test("The command exits 2 when a threshold breaks")
+    func commandExitCode() async throws {
+        let server = try await FakeWeighinServer.start()
+        let command = try LoadTestCommand.parse([
+            "--url", server.url, "--path", "/nowhere", "--connections", "2", "--duration", "300ms", "--warmup", "0s",
+            "--max-error-rate", "0.5",
+        ])
+        do {
+            try await command.run()
+            Issue.record("the command passed although every request answered 401")
+        } catch let exit as ExitCode {
+            #expect(exit == ExitCode(2))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+        #expect(server.statuses.keys.sorted() == [401])
+        try await server.stop()
+    }
+}
