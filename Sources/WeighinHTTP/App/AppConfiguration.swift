@@ -22,15 +22,22 @@ public struct AppConfiguration: Sendable {
     public var migrations: [Migration]
     /// One log line per request.
     public var accessLog: Bool
-    /// Connections idle longer than this are closed.
+    /// The longest wait for a request's head on an open connection (keep-alive idle limit, slow-header cut-off).
     public var idleTimeout: Duration
+    /// The longest time a request's body may take to arrive after its head (slow-body cut-off).
+    public var bodyTimeout: Duration
+    /// The most connections served at once; more wait in the listen backlog.
+    public var maxConnections: Int
+    /// Origins allowed to call the API from a browser (CORS); empty: none.
+    public var corsOrigins: [String]
     public var logger: Logger
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: PostgresConfiguration,
         listenDatabase: PostgresConfiguration? = nil, poolSize: Int = 8, poolAcquireTimeout: Duration = .seconds(5),
         poolMaxWaiters: Int = 1024, service: ServiceConfiguration = .init(), migrations: [Migration],
-        accessLog: Bool = true, idleTimeout: Duration = .seconds(60), logger: Logger = Logger(label: "weighin")
+        accessLog: Bool = true, idleTimeout: Duration = .seconds(60), bodyTimeout: Duration = .seconds(30),
+        maxConnections: Int = 4096, corsOrigins: [String] = [], logger: Logger = Logger(label: "weighin")
     ) {
         self.host = host
         self.port = port
@@ -43,6 +50,9 @@ public struct AppConfiguration: Sendable {
         self.migrations = migrations
         self.accessLog = accessLog
         self.idleTimeout = idleTimeout
+        self.bodyTimeout = bodyTimeout
+        self.maxConnections = maxConnections
+        self.corsOrigins = corsOrigins
         self.logger = logger
     }
 }

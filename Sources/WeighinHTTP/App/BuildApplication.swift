@@ -1,9 +1,17 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Postgres
 import ServiceLifecycle
 import WeighinService
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
 
 /// Builds the whole application from its configuration: pool, services, router, background tasks.
 /// `weighin serve` and the tests call this same function.
@@ -21,10 +29,16 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     }
     let metrics = AppMetrics()
     let router = try buildRouter(services: services, configuration: configuration, metrics: metrics)
+    let headTimeout = TimeAmount(configuration.idleTimeout)
+    let bodyTimeout = TimeAmount(configuration.bodyTimeout)
     var app = Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [SlowClientHandler(headTimeout: headTimeout, bodyTimeout: bodyTimeout)])),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: configuration.logger)),
         logger: configuration.logger)
     app.addServices(
         TokenListenerService(
@@ -44,13 +58,16 @@ func buildRouter(services: WeighinServices, configuration: AppConfiguration, met
         services: services, migrations: configuration.migrations, metrics: metrics,
         openAPIDocument: try OperationsRoutes.loadDocument())
     let table = RouteTable(
-        routes: AccountRoutes(services: services).routes + EntryRoutes(services: services).routes
+        routes: AccountRoutes(services: services, metrics: metrics).routes + EntryRoutes(services: services).routes
             + ImportExportRoutes(services: services).routes + StatisticsRoutes(services: services).routes
             + operations.routes)
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware(accessLog: configuration.accessLog))
     router.add(middleware: MetricsMiddleware(metrics: metrics))
-    router.add(middleware: ProblemMiddleware(routes: table))
+    if !configuration.corsOrigins.isEmpty {
+        router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
+    }
+    router.add(middleware: ProblemMiddleware(routes: table, metrics: metrics))
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
     for route in table.routes {
         let handler = route.handler

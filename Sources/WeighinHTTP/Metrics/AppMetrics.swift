@@ -39,6 +39,11 @@ final class AppMetrics: Sendable {
             .increment()
     }
 
+    /// Counts a refused log-in (`weighin_login_failures_total{reason}`).
+    func recordLoginFailure(reason: String) {
+        Counter(label: "weighin_login_failures_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
     /// The Prometheus text, with gauges read now: pool connections by state, waiters, resident memory.
     func render(pool: PostgresPool.Statistics) -> [UInt8] {
         let gauges: [(String, [(String, String)], Int)] = [

@@ -4,6 +4,7 @@ import WeighinService
 /// Accounts and tokens: `/v1/users`, `/v1/tokens`, `/v1/me`.
 struct AccountRoutes {
     let services: WeighinServices
+    let metrics: AppMetrics
 
     var routes: [Route] {
         [
@@ -35,8 +36,16 @@ struct AccountRoutes {
         let email = body.string("email", required: true)
         let password = body.string("password", required: true)
         try body.finish()
-        let issued = try await services.accounts.logIn(email: email!, password: password!)
-        return JSONResponse.make(.created) { $0.token(issued) }
+        do {
+            let issued = try await services.accounts.logIn(email: email!, password: password!)
+            return JSONResponse.make(.created) { $0.token(issued) }
+        } catch ServiceError.invalidCredentials {
+            metrics.recordLoginFailure(reason: "invalid_credentials")
+            throw ServiceError.invalidCredentials
+        } catch let error as ServiceError {
+            if case .tooManyAttempts = error { metrics.recordLoginFailure(reason: "too_many_attempts") }
+            throw error
+        }
     }
 
     @Sendable func logOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Postgres
 import WeighinHTTP
 import WeighinService
@@ -56,6 +57,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest time in-flight requests get to finish after SIGTERM. [env: WEIGHIN_DRAIN_TIMEOUT] (default: 10s)")
     var drainTimeout: DurationArgument?
 
+    @Option(help: "Longest wait for a request's head on an open connection: keep-alive limit and slow-header cut-off. [env: WEIGHIN_IDLE_TIMEOUT] (default: 60s)")
+    var idleTimeout: DurationArgument?
+
+    @Option(help: "Longest time a request body may take to arrive: slow-body cut-off. [env: WEIGHIN_BODY_TIMEOUT] (default: 30s)")
+    var bodyTimeout: DurationArgument?
+
+    @Option(help: "Most connections served at once; more wait in the listen backlog. [env: WEIGHIN_MAX_CONNECTIONS] (default: 4096)")
+    var maxConnections: Int?
+
+    @Option(help: "Comma-separated browser origins allowed by CORS, or *. [env: WEIGHIN_CORS_ORIGINS] (default: none)")
+    var corsOrigins: String?
+
+    @Option(help: "Access log, one line per request: on or off. [env: WEIGHIN_ACCESS_LOG] (default: on)")
+    var accessLog: Switch?
+
+    @Flag(help: "Production mode: refuse unsafe settings (hash cost below 12, no DATABASE_URL, CORS *, ...). [env: WEIGHIN_PRODUCTION=1]")
+    var production = false
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -78,10 +97,16 @@ struct ServeCommand: AsyncParsableCommand {
             try (tokenLifetime ?? Environment.value("WEIGHIN_TOKEN_LIFETIME"))?.duration ?? settings.service.tokenLifetime
         settings.service.passwordHashCost = try hashCost ?? Environment.value("WEIGHIN_HASH_COST") ?? settings.service.passwordHashCost
         settings.drainTimeout = try (drainTimeout ?? Environment.value("WEIGHIN_DRAIN_TIMEOUT"))?.duration ?? settings.drainTimeout
-        guard (4...16).contains(settings.service.passwordHashCost) else {
-            throw ValidationError("the hash cost must be from 4 to 16, not \(settings.service.passwordHashCost)")
+        settings.idleTimeout = try (idleTimeout ?? Environment.value("WEIGHIN_IDLE_TIMEOUT"))?.duration ?? settings.idleTimeout
+        settings.bodyTimeout = try (bodyTimeout ?? Environment.value("WEIGHIN_BODY_TIMEOUT"))?.duration ?? settings.bodyTimeout
+        settings.maxConnections = try maxConnections ?? Environment.value("WEIGHIN_MAX_CONNECTIONS") ?? settings.maxConnections
+        if let origins = corsOrigins ?? Environment.string("WEIGHIN_CORS_ORIGINS") {
+            settings.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
         }
-        guard (1...1000).contains(settings.poolSize) else { throw ValidationError("the pool size must be from 1 to 1000") }
+        settings.accessLog = try (accessLog ?? Environment.value("WEIGHIN_ACCESS_LOG"))?.isOn ?? settings.accessLog
+        settings.production = try production || (Environment.value("WEIGHIN_PRODUCTION", as: Switch.self)?.isOn ?? false)
+        if let problem = settings.problems().first { throw ValidationError(problem) }
         try await WeighinServer.run(settings, logger: logger)
     }
 }
