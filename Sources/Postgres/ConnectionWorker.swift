@@ -305,6 +305,7 @@ final class ConnectionWorker: @unchecked Sendable {
     /// Queues one statement and its sync point; the success value says whether a Parse was queued too (its
     /// result arrives before the statement's own).
     private func send(_ sql: SQL, on conn: OpaquePointer) -> Result<Bool, PostgresError> {
+        configuration.onStatement?(sql)
         let types = sql.binds.map { Oid($0.type.rawValue) }
         return withParameters(sql.binds) { values, lengths, formats -> Result<Bool, PostgresError> in
             let count = Int32(sql.binds.count)

@@ -8,7 +8,8 @@ struct ExclusiveAccess {
 
     /// Runs trusted SQL text through the simple query protocol, which allows several statements in one text
     /// (migration files); returns the last statement's result.
-    func execute(script: String, label: String) throws(PostgresError) -> PostgresResult {
+    func execute(script: String, label: String, observer: (@Sendable (SQL) -> Void)?) throws(PostgresError) -> PostgresResult {
+        observer?(SQL(.unsafeSQL(script), name: label))
         guard let raw = PQexec(handle.raw, script) else {
             throw PostgresError(code: .connectionFailure, message: handle.errorMessage, statement: label)
         }
@@ -22,8 +23,9 @@ struct ExclusiveAccess {
     }
 
     /// Runs `COPY ... FROM STDIN` and streams `data` (COPY text format) to it; returns the rows stored.
-    func copyIn(statement: SQL, data: [UInt8]) throws(PostgresError) -> Int {
+    func copyIn(statement: SQL, data: [UInt8], observer: (@Sendable (SQL) -> Void)?) throws(PostgresError) -> Int {
         precondition(statement.binds.isEmpty, "COPY takes no parameters")
+        observer?(statement)
         guard let start = PQexec(handle.raw, statement.text) else {
             throw PostgresError(code: .connectionFailure, message: handle.errorMessage, statement: statement.label)
         }

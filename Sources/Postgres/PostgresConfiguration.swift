@@ -25,6 +25,9 @@ public struct PostgresConfiguration: Sendable {
     public var clientTimeout: Duration?
     /// Named (cached) or unnamed prepared statements.
     public var preparedStatements: PreparedStatements
+    /// Called with every statement just before it is sent (its name and text, never its values): for tracing, and
+    /// for tests that check which statements the service runs.
+    public var onStatement: (@Sendable (SQL) -> Void)?
 
     /// Checks `conninfo` with libpq's own parser, so a typo fails at start with libpq's message.
     public init(

@@ -34,15 +34,17 @@ public final class PostgresConnection: Sendable {
     /// Runs trusted SQL text that may hold several statements (a migration file) through the simple query protocol.
     /// The text is never combined with values: it comes from the repository's `sql/` folder or a literal.
     public func execute(unsafeSQL script: String, label: String) async throws {
+        let observer = worker.configuration.onStatement
         let _: Void = try await exclusive { access in
-            _ = try access.execute(script: script, label: label)
+            _ = try access.execute(script: script, label: label, observer: observer)
         }
     }
 
     /// Runs `COPY table (columns) FROM STDIN` with `data`; returns the number of rows stored.
     public func copyIn(_ statement: SQL, data: CopyData) async throws -> Int {
-        try await exclusive { access in
-            try access.copyIn(statement: statement, data: data.bytes)
+        let observer = worker.configuration.onStatement
+        return try await exclusive { access in
+            try access.copyIn(statement: statement, data: data.bytes, observer: observer)
         }
     }
 

@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import Postgres
 import Prometheus
+import WeighinService
 
 /// The application's metrics, through swift-metrics into a Prometheus registry of its own (several applications,
 /// as in tests, can live in one process).
@@ -44,9 +45,13 @@ final class AppMetrics: Sendable {
         Counter(label: "weighin_login_failures_total", dimensions: [("reason", reason)], factory: factory).increment()
     }
 
-    /// The Prometheus text, with gauges read now: pool connections by state, waiters, resident memory.
-    func render(pool: PostgresPool.Statistics) -> [UInt8] {
+    /// The Prometheus text, with gauges read now: pool connections by state, waiters, token cache, resident memory.
+    func render(pool: PostgresPool.Statistics, tokenCache: TokenCache.Statistics) -> [UInt8] {
         let gauges: [(String, [(String, String)], Int)] = [
+            ("weighin_token_cache_enabled", [], tokenCache.enabled ? 1 : 0),
+            ("weighin_token_cache_entries", [], tokenCache.size),
+            ("weighin_token_cache_lookups", [("result", "hit")], tokenCache.hits),
+            ("weighin_token_cache_lookups", [("result", "miss")], tokenCache.misses),
             ("weighin_db_pool_connections", [("state", "idle")], pool.idle),
             ("weighin_db_pool_connections", [("state", "busy")], pool.busy),
             ("weighin_db_pool_connections", [("state", "connecting")], pool.connecting),

@@ -54,7 +54,7 @@ struct OperationsRoutes {
 
     /// Prometheus text format.
     @Sendable func prometheus(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let text = metrics.render(pool: services.database.statistics)
+        let text = metrics.render(pool: services.database.statistics, tokenCache: services.tokens.cacheStatistics)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text)))

@@ -8,7 +8,7 @@ import Synchronization
 /// deletion send a PostgreSQL NOTIFY that evicts the user's tokens everywhere (see `TokenInvalidationListener`),
 /// the short TTL is a safety net, and while the listener is disconnected the cache is off (a notification could be
 /// missed).
-final class TokenCache: Sendable {
+public final class TokenCache: Sendable {
     private struct Cached {
         let authentication: Authentication
         let expiresAt: Date
@@ -21,6 +21,16 @@ final class TokenCache: Sendable {
         /// Bumped on every eviction: a lookup that started before an eviction must not store its stale answer.
         var generation: UInt64 = 0
         var enabled = false
+        var hits = 0
+        var misses = 0
+    }
+
+    /// Counts since start, and whether the cache is on, for metrics.
+    public struct Statistics: Sendable {
+        public let enabled: Bool
+        public let hits: Int
+        public let misses: Int
+        public let size: Int
     }
 
     let timeToLive: Duration
@@ -35,12 +45,17 @@ final class TokenCache: Sendable {
     /// The cached authentication for a token hash, if fresh; and the generation to pass to `store` after a miss.
     func lookup(_ hash: [UInt8], now: Date = Date()) -> (Authentication?, generation: UInt64) {
         state.withLock { s in
-            guard s.enabled, let cached = s.entries[hash] else { return (nil, s.generation) }
+            guard s.enabled, let cached = s.entries[hash] else {
+                s.misses += 1
+                return (nil, s.generation)
+            }
             guard cached.expiresAt > now, cached.storedAt.duration(to: .now) < timeToLive else {
                 s.entries[hash] = nil
                 s.byUser[cached.authentication.userID]?.remove(hash)
+                s.misses += 1
                 return (nil, s.generation)
             }
+            s.hits += 1
             return (cached.authentication, s.generation)
         }
     }
@@ -57,6 +72,10 @@ final class TokenCache: Sendable {
                 authentication: authentication, expiresAt: expiresAt, storedAt: .now)
             s.byUser[authentication.userID, default: []].insert(authentication.tokenHash)
         }
+    }
+
+    var statistics: Statistics {
+        state.withLock { Statistics(enabled: $0.enabled, hits: $0.hits, misses: $0.misses, size: $0.entries.count) }
     }
 
     /// Forgets every token of `userID`.

@@ -63,6 +63,11 @@ public final class TokenService: Sendable {
         cache.evict(userID: authentication.userID)
     }
 
+    /// How the token cache is doing (hits save a database round trip per request).
+    public var cacheStatistics: TokenCache.Statistics {
+        cache.statistics
+    }
+
     /// Forgets this instance's cached tokens of `userID` at once (others hear the NOTIFY).
     func userChanged(_ userID: UUID) {
         cache.evict(userID: userID)
