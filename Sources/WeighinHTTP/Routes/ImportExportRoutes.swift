@@ -101,7 +101,9 @@ struct ImportExportRoutes {
         let records: [[String]]
         do {
             records = try body.withUnsafeReadableBytes {
-                try CSVReader.parse($0, limits: CSVLimits(maxRecords: EntryService.importLimit + 1))
+                // Fields as long as the body: an overlong note is a row error on `note` (422), not unreadable CSV.
+                try CSVReader.parse(
+                    $0, limits: CSVLimits(maxRecords: EntryService.importLimit + 1, maxFieldBytes: Limits.importBody))
             }
         } catch let error as CSVError where error.kind == .tooManyRecords {
             throw ServiceError.tooManyRows(limit: EntryService.importLimit)

@@ -1,21 +1,29 @@
+import Foundation
 import ArgumentParser
 
-/// A duration on the command line: `500ms`, `30s`, `5m`, `2h`, `30d`.
+/// A duration on the command line: a number and a unit, `500ms`, `1.5s`, `10s`, `5m`, `2h`, `30d` (a bare number
+/// is seconds).
 struct DurationArgument: ExpressibleByArgument, Sendable {
     let duration: Duration
 
     init?(argument: String) {
-        let units: [(String, Duration)] = [
-            ("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600)),
-            ("d", .seconds(86_400)),
+        let units: [(suffix: String, seconds: Double)] = [
+            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400),
         ]
-        for (suffix, unit) in units where argument.hasSuffix(suffix) {
-            let number = argument.dropLast(suffix.count)
-            guard !number.isEmpty, number.allSatisfy(\.isNumber), let count = Int(number) else { return nil }
-            duration = unit * count
-            return
+        let text = argument.trimmingCharacters(in: .whitespaces)
+        var number = Substring(text)
+        var scale = 1.0
+        for unit in units where text.hasSuffix(unit.suffix) {
+            number = text.dropLast(unit.suffix.count)
+            scale = unit.seconds
+            break
         }
-        return nil
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+            let value = Double(number), value.isFinite
+        else { return nil }
+        let nanoseconds = (value * scale * 1e9).rounded()
+        guard nanoseconds < 1e17 else { return nil }
+        duration = .nanoseconds(Int64(nanoseconds))
     }
 
     init(_ duration: Duration) {

@@ -38,10 +38,10 @@ struct LoadTestCommand: AsyncParsableCommand {
     var rate: Double?
 
     @Option(help: "Measured period: 500ms, 10s, 2m.")
-    var duration = "10s"
+    var duration = DurationArgument(.seconds(10))
 
     @Option(help: "Period under load before measuring, whose results are discarded.")
-    var warmup = "2s"
+    var warmup = DurationArgument(.seconds(2))
 
     @Option(help: "Scenario weights; scenarios: list, create, stats, get, trend, me.")
     var mix = "list=70,create=20,stats=5,get=5"
@@ -68,7 +68,7 @@ struct LoadTestCommand: AsyncParsableCommand {
     var threads = 1
 
     @Option(help: "Per-request timeout; slower requests count as 'timeout' errors.")
-    var timeout = "10s"
+    var timeout = DurationArgument(.seconds(10))
 
     @Option(help: "Use this bearer token for every request instead of seeding users.")
     var token: String?
@@ -101,9 +101,9 @@ struct LoadTestCommand: AsyncParsableCommand {
             } else {
                 configuration.load = .closedLoop(connections: connections ?? 32)
             }
-            configuration.duration = try parseLoadTestDuration(duration)
-            configuration.warmup = try parseLoadTestDuration(warmup)
-            configuration.requestTimeout = try parseLoadTestDuration(timeout)
+            configuration.duration = duration.duration
+            configuration.warmup = warmup.duration
+            configuration.requestTimeout = timeout.duration
             configuration.mix = try ScenarioMix(parsing: mix)
             configuration.jsonOutputPath = json
             configuration.thresholds = LoadTestThresholds(maxP99Milliseconds: maxP99, maxErrorRate: maxErrorRate)

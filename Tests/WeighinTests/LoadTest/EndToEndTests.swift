@@ -132,7 +132,7 @@ struct EndToEndTests {
         #expect(report.overall.latency.p50 >= 300)
     }
 
-    @Test("A server that goes away mid-run gives connect errors, and the run still ends on time")
+    @Test("A server that goes away mid-run gives connection errors, and the run still ends on time")
     func serverGoesAway() async throws {
         let server = try await FakeWeighinServer.start()
         var configuration = LoadTestConfiguration(target: try LoadTestTarget(parsing: server.url))
@@ -146,10 +146,14 @@ struct EndToEndTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         try await server.stop()
+        let started = ContinuousClock.now
         let report = try await run.value
         let kinds = Set(report.overall.errorsByStatus.keys)
         #expect(kinds.isSubset(of: ["401", "reset", "connect"]))
-        #expect(kinds.contains("connect"))
+        // Refused reconnections ("connect") or connections cut mid-request ("reset"), depending on how fast the
+        // kernel drops the closed listener's queue.
+        #expect(!kinds.isDisjoint(with: ["reset", "connect"]))
+        #expect(started.duration(to: .now) < .seconds(3 + 5 + 2), "duration plus the drain cap")
     }
 
     @Test("Reusing an email prefix logs the existing users in instead of registering them")
