@@ -83,7 +83,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         }
     }
 
-    static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
+    static func digits(_ bytes: some Collection<UInt8>) -> Int? {
         var value = 0
         for b in bytes {
             guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }

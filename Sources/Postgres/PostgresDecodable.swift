@@ -88,20 +88,90 @@ extension Double: PostgresDecodable {
 
 extension Decimal: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { [.numeric, .int2, .int4, .int8].contains(type) }
-    /// Exact: `numeric` text is plain positional notation, which `Decimal` reads digit by digit (no binary float).
+
+    /// Exact: `numeric` text is plain positional notation, read digit by digit (never through binary floating
+    /// point); up to 19 significant digits without allocating, longer values through Foundation's parser.
     public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Decimal? {
-        let string = String(decoding: text, as: UTF8.self)
-        guard string != "NaN", let value = Decimal(string: string, locale: Locale(identifier: "en_US_POSIX")) else {
-            return nil
+        var index = 0
+        var negative = false
+        if index < text.count, text[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
         }
-        return value
+        var significand: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var pendingZeros = 0
+        var seenPoint = false
+        var seenDigit = false
+        while index < text.count {
+            let byte = text[index]
+            index += 1
+            if byte == UInt8(ascii: ".") , !seenPoint {
+                seenPoint = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            seenDigit = true
+            if seenPoint { fractionDigits += 1 }
+            // Zeros are held back: trailing zeros of the fraction never need to enter the significand.
+            if byte == UInt8(ascii: "0"), seenPoint {
+                pendingZeros += 1
+                continue
+            }
+            for _ in 0..<pendingZeros {
+                significand *= 10
+                if significand != 0 { digits += 1 }
+            }
+            pendingZeros = 0
+            significand = significand * 10 + UInt64(byte - UInt8(ascii: "0"))
+            if significand != 0 { digits += 1 }
+            if digits > 18 { return slowDecode(text) }
+        }
+        guard seenDigit else { return nil }
+        let exponent = -(fractionDigits - pendingZeros)
+        return Decimal(sign: negative ? .minus : .plus, exponent: exponent, significand: Decimal(significand))
+    }
+
+    private static let posix = Locale(identifier: "en_US_POSIX")
+
+    private static func slowDecode(_ text: UnsafeRawBufferPointer) -> Decimal? {
+        let string = String(decoding: text, as: UTF8.self)
+        guard string != "NaN" else { return nil }
+        return Decimal(string: string, locale: posix)
     }
 }
 
 extension UUID: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { type == .uuid }
+    /// Reads the server's `8-4-4-4-12` hex form straight from the bytes.
     public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> UUID? {
-        UUID(uuidString: String(decoding: text, as: UTF8.self))
+        guard text.count == 36 else { return nil }
+        var bytes = (UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0),
+                     UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0))
+        let valid = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+            var position = 0
+            for index in 0..<16 {
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    guard text[position] == UInt8(ascii: "-") else { return false }
+                    position += 1
+                }
+                guard let high = hexValue(text[position]), let low = hexValue(text[position + 1]) else { return false }
+                out[index] = high << 4 | low
+                position += 2
+            }
+            return true
+        }
+        return valid ? UUID(uuid: bytes) : nil
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 

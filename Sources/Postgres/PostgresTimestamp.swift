@@ -28,17 +28,34 @@ public enum PostgresTimestamp {
             rest += perDay
             days -= 1
         }
-        let date = CalendarDate(daysSinceEpoch: Int(days))
+        let (year, month, day) = CalendarDate(daysSinceEpoch: Int(days)).components
         let seconds = Int(rest / 1_000_000)
         let fraction = Int(rest % 1_000_000)
-        return date.description + "T" + CalendarDate.pad(seconds / 3600, 2) + ":" + CalendarDate.pad(seconds / 60 % 60, 2)
-            + ":" + CalendarDate.pad(seconds % 60, 2) + "." + CalendarDate.pad(fraction, 6) + "Z"
+        // One allocation: digits written into a fixed buffer.
+        return String(unsafeUninitializedCapacity: 27) { buffer in
+            var position = 0
+            func put(_ value: Int, width: Int) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[position + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                position += width
+            }
+            func put(_ character: Unicode.Scalar) {
+                buffer[position] = UInt8(ascii: character)
+                position += 1
+            }
+            put(year, width: 4); put("-"); put(month, width: 2); put("-"); put(day, width: 2); put("T")
+            put(seconds / 3600, width: 2); put(":"); put(seconds / 60 % 60, width: 2); put(":")
+            put(seconds % 60, width: 2); put("."); put(fraction, width: 6); put("Z")
+            return position
+        }
     }
 
     /// Parses the server's ISO output, `2026-11-26 07:30:00.123456+00` (any offset `+hh`, `+hh:mm`, `+hh:mm:ss`),
     /// into microseconds since the epoch; `offsetRequired: false` also reads `timestamp` without a zone as UTC.
-    static func parse(_ bytes: UnsafeRawBufferPointer, offsetRequired: Bool) -> Int64? {
-        let b = Array(bytes)
+    static func parse(_ b: UnsafeRawBufferPointer, offsetRequired: Bool) -> Int64? {
         guard b.count >= 19, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
             b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"),
             b[16] == UInt8(ascii: ":"),

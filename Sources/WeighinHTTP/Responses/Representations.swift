@@ -3,6 +3,28 @@ import Postgres
 import WeighinService
 import WireFormats
 
+extension UUID {
+    /// The canonical lower-case `8-4-4-4-12` form, in one allocation.
+    var lowercasedString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        return withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    buffer[position] = digits[Int(byte >> 4)]
+                    buffer[position + 1] = digits[Int(byte & 0x0f)]
+                    position += 2
+                }
+                return position
+            }
+        }
+    }
+}
+
 /// The JSON shapes of the contract, written member by member.
 extension JSONWriter {
     /// RFC 3339 in UTC with a `Z`, microseconds.
@@ -21,7 +43,7 @@ extension JSONWriter {
     /// `{id, email, name, weight_unit, created_at}`.
     mutating func user(_ user: User) {
         beginObject()
-        key("id"); string(user.id.uuidString.lowercased())
+        key("id"); string(user.id.lowercasedString)
         key("email"); string(user.email)
         key("name"); string(user.name)
         key("weight_unit"); string(user.weightUnit.rawValue)
@@ -32,7 +54,7 @@ extension JSONWriter {
     /// `{id, weight, unit, recorded_on, note, created_at, updated_at}`, the weight shown in `display`.
     mutating func entry(_ entry: Entry, display: WeightUnit) {
         beginObject()
-        key("id"); string(entry.id.uuidString.lowercased())
+        key("id"); string(entry.id.lowercasedString)
         key("weight"); number(entry.weight.shown(in: display))
         key("unit"); string(display.rawValue)
         key("recorded_on"); date(entry.recordedOn)

@@ -115,7 +115,7 @@ struct EntryRoutes {
     }
 
     static func location(_ id: UUID) -> String {
-        "/v1/entries/" + id.uuidString.lowercased()
+        "/v1/entries/" + id.lowercasedString
     }
 
     /// SHA-256 of the body in canonical form: member order, whitespace and `70` vs `70.0` do not matter, and `lbs`

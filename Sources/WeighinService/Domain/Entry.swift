@@ -19,15 +19,16 @@ public struct Entry: Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
-    /// The columns `init(row:)` reads.
+    /// The columns `init(row:)` reads, which every entry statement selects first, in this order.
     static let columns: SQL = "id, weight, unit, recorded_on, note, created_at, updated_at"
 
+    /// Reads `columns` by position (listing decodes thousands of these per second; names cost a lookup each).
     init(row: PostgresRow) throws {
-        id = try row.decode(column: "id")
-        weight = Weight(value: try row.decode(column: "weight"), unit: try row.decode(column: "unit"))
-        recordedOn = try row.decode(column: "recorded_on")
-        note = try row.decode(column: "note")
-        createdAt = try row.decode(column: "created_at")
-        updatedAt = try row.decode(column: "updated_at")
+        id = try row.decode(at: 0)
+        weight = Weight(value: try row.decode(at: 1), unit: try row.decode(at: 2))
+        recordedOn = try row.decode(at: 3)
+        note = try row.decode(at: 4)
+        createdAt = try row.decode(at: 5)
+        updatedAt = try row.decode(at: 6)
     }
 }
