@@ -3,6 +3,8 @@ import Migrations
 import Postgres
 import Testing
 
+@testable import PrivateCluster
+
 @Suite("Migrations: applied once, in order, safely from many processes")
 struct MigratorTests {
     func migrator(_ url: String, _ migrations: [Migration] = TestCluster.migrations) throws -> Migrator {
@@ -86,5 +88,41 @@ struct MigratorTests {
         #expect(try Migration.locateDirectory(explicit: TestCluster.projectRoot.appendingPathComponent("sql").path)
             .lastPathComponent == "sql")
         #expect(throws: MigrationError.self) { try Migration.locateDirectory(explicit: "/no/such/folder") }
+    }
+}
+
+@Suite("Migrations: `weighin migrate` from several processes")
+struct MigrateCommandTests {
+    /// The `weighin` executable built beside the test bundle.
+    static var executable: URL? {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("weighin") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    @Test func fourProcessesAtOnceApplyEachFileOnce() async throws {
+        let weighin = try #require(Self.executable, "the weighin executable is built with the tests")
+        let url = try await TestCluster.makeDatabase(migrated: false)
+        let outputs = try await withThrowingTaskGroup(of: (Int32, String).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    // posix_spawn-based: Foundation's Process can miss an exit when several run at once.
+                    let output = try await ProcessRunner.run(
+                        weighin.path,
+                        ["migrate", "--database-url", url,
+                         "--sql-dir", TestCluster.projectRoot.appendingPathComponent("sql").path])
+                    return (output.status, output.text)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outputs.allSatisfy { $0.0 == 0 }, "\(outputs)")
+        let appliedLines = outputs.flatMap { $0.1.split(separator: "\n") }.filter { $0.hasPrefix("applied 0") }
+        #expect(appliedLines.count == TestCluster.migrations.count, "each file applied by exactly one process: \(outputs)")
+        let connection = try await PostgresConnection.connect(try PostgresConfiguration(conninfo: url))
+        defer { connection.close() }
+        let rows = try await connection.query("SELECT count(*) AS n, count(DISTINCT version) AS d FROM schema_migrations")
+        #expect(try rows[0].decode(Int.self, column: "n") == TestCluster.migrations.count)
+        #expect(try rows[0].decode(Int.self, column: "d") == TestCluster.migrations.count)
     }
 }
