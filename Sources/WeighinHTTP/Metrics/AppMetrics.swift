@@ -46,8 +46,9 @@ final class AppMetrics: Sendable {
     }
 
     /// The Prometheus text, with gauges read now: pool connections by state, waiters, token cache, resident memory.
-    func render(pool: PostgresPool.Statistics, tokenCache: TokenCache.Statistics) -> [UInt8] {
+    func render(pool: PostgresPool.Statistics, poolSize: Int, tokenCache: TokenCache.Statistics) -> [UInt8] {
         let gauges: [(String, [(String, String)], Int)] = [
+            ("weighin_db_pool_size", [], poolSize),
             ("weighin_token_cache_enabled", [], tokenCache.enabled ? 1 : 0),
             ("weighin_token_cache_entries", [], tokenCache.size),
             ("weighin_token_cache_lookups", [("result", "hit")], tokenCache.hits),

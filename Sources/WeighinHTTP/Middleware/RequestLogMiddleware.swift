@@ -9,7 +9,7 @@ extension HTTPField.Name {
 
 /// Gives each request its id (the client's `X-Request-ID` when it is sensible, else a new one), returns it on the
 /// answer, and writes one access-log line per request: method, route, status, duration. Never the query, headers
-/// or body, where tokens and passwords travel.
+/// or body, where tokens and passwords travel. Being outermost, it also strips the body of every HEAD answer.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let accessLog: Bool
@@ -23,6 +23,8 @@ struct RequestLogMiddleware: RouterMiddleware {
         context.logger[metadataKey: "request_id"] = .string(context.requestID)
         let started = ContinuousClock.now
         var response = try await next(request, context)
+        // A HEAD answer has headers only, errors included.
+        if request.method == .head { response = response.createHeadResponse() }
         response.headers[.requestID] = context.requestID
         if accessLog {
             let elapsed = started.duration(to: .now)

@@ -54,7 +54,9 @@ struct OperationsRoutes {
 
     /// Prometheus text format.
     @Sendable func prometheus(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let text = metrics.render(pool: services.database.statistics, tokenCache: services.tokens.cacheStatistics)
+        let text = metrics.render(
+            pool: services.database.statistics, poolSize: services.database.configuration.size,
+            tokenCache: services.tokens.cacheStatistics)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text)))
