@@ -48,7 +48,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         // Strict JSON and CSV reading and writing (exact decimals, no silent drops).
         .target(name: "WireFormats"),

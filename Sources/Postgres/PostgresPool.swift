@@ -20,16 +20,20 @@ public final class PostgresPool: Sendable {
         public var maxWaiters: Int
         /// The most statements in flight on one connection.
         public var pipelineDepth: Int
+        /// A connection whose oldest statement has run longer than this takes no more statements until it
+        /// finishes: statements behind a slow one would wait for it (pipelines answer in order).
+        public var stallThreshold: Duration
 
         public init(
             connection: PostgresConfiguration, size: Int = 8, acquireTimeout: Duration = .seconds(5),
-            maxWaiters: Int = 1024, pipelineDepth: Int = 32
+            maxWaiters: Int = 1024, pipelineDepth: Int = 32, stallThreshold: Duration = .milliseconds(250)
         ) {
             self.connection = connection
             self.size = max(1, size)
             self.acquireTimeout = acquireTimeout
             self.maxWaiters = max(0, maxWaiters)
             self.pipelineDepth = max(1, pipelineDepth)
+            self.stallThreshold = stallThreshold
         }
     }
 
@@ -61,7 +65,10 @@ public final class PostgresPool: Sendable {
         let id: Int
         let connection: PostgresConnection
         var lent = false
-        var inflight = 0
+        /// When each statement in flight was sent, oldest first (a pipeline answers in order).
+        var started = Deque<ContinuousClock.Instant>()
+
+        var inflight: Int { started.count }
     }
 
     private struct Waiter {
@@ -259,7 +266,7 @@ public final class PostgresPool: Sendable {
         state.withLock { s in
             if let index = s.slots.firstIndex(where: { $0.id == slotID }) {
                 switch demand {
-                case .shared: s.slots[index].inflight -= 1
+                case .shared: s.slots[index].started.removeFirst()
                 case .exclusive: s.slots[index].lent = false
                 }
             }
@@ -268,11 +275,14 @@ public final class PostgresPool: Sendable {
         perform(actions)
     }
 
-    /// The best connection for `demand`: not lent out, fewest statements in flight.
+    /// The best connection for `demand`: not lent out, not stalled behind a slow statement, fewest statements in
+    /// flight.
     private func pick(_ demand: Demand, in s: State) -> Int? {
         var best: Int?
+        let stalledBefore = ContinuousClock.now - configuration.stallThreshold
         for (index, slot) in s.slots.enumerated() where !slot.lent && !slot.connection.isClosed {
             if demand == .shared, slot.inflight >= configuration.pipelineDepth { continue }
+            if let oldest = slot.started.first, oldest < stalledBefore { continue }
             if best == nil || slot.inflight < s.slots[best!].inflight { best = index }
         }
         return best
@@ -280,7 +290,7 @@ public final class PostgresPool: Sendable {
 
     private func take(_ index: Int, _ demand: Demand, in s: inout State) -> Grant {
         switch demand {
-        case .shared: s.slots[index].inflight += 1
+        case .shared: s.slots[index].started.append(.now)
         case .exclusive: s.slots[index].lent = true
         }
         return Grant(slot: s.slots[index].id, connection: s.slots[index].connection)

@@ -1,19 +1,18 @@
 import Crypto
 import Foundation
 import HummingbirdBcrypt
-import NIOPosix
 import Synchronization
 
 /// Hashes and verifies passwords with bcrypt on a bounded pool of threads of its own.
 ///
 /// bcrypt is slow on purpose (about 0.25 s at cost 12), so it runs neither on the event loops nor on Swift's
-/// cooperative threads; when more than `queueLimit` hashes wait, callers are refused at once (the HTTP layer
-/// answers 503) instead of starving every other request of CPU. Passwords are pre-hashed with SHA-256, so every
+/// cooperative threads but on low-priority threads of its own; when more than `queueLimit` hashes wait, callers
+/// are refused at once (the HTTP layer answers 503) instead of starving every other request of CPU. Passwords are pre-hashed with SHA-256, so every
 /// byte of a long password counts (bcrypt alone reads only the first 72 bytes).
 public final class PasswordHasher: Sendable {
     /// The bcrypt cost (log2 of the rounds).
     public let cost: Int
-    private let pool: NIOThreadPool
+    private let threads: BackgroundThreads
     private let capacity: Int
     private let inFlight = Mutex(0)
     /// A hash of a random password at `cost`: verifying against it makes an unknown email cost as much as a wrong
@@ -23,13 +22,8 @@ public final class PasswordHasher: Sendable {
     public init(cost: Int, threads: Int, queueLimit: Int) {
         self.cost = cost
         self.capacity = threads + queueLimit
-        pool = NIOThreadPool(numberOfThreads: max(1, threads))
-        pool.start()
+        self.threads = BackgroundThreads(count: threads, name: "password-hashing")
         decoy = Bcrypt.hash(Self.prehash(UUID().uuidString), cost: UInt8(clamping: cost))
-    }
-
-    deinit {
-        pool.shutdownGracefully { _ in }
     }
 
     /// A new bcrypt hash of `password`.
@@ -57,7 +51,7 @@ public final class PasswordHasher: Sendable {
             throw ServiceError.unavailable(retryAfter: 1, reason: "password hashing is saturated")
         }
         defer { inFlight.withLock { $0 -= 1 } }
-        return try await pool.runIfActive(work)
+        return await threads.run(work)
     }
 
     /// SHA-256 of the UTF-8 bytes, base64: 44 ASCII characters, within bcrypt's 72 bytes and free of NULs.

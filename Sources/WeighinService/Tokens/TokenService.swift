@@ -102,7 +102,7 @@ public final class TokenService: Sendable {
                 logger.warning("token invalidation listener cannot connect", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
+            delay = min(delay * 2, .seconds(1))
         }
         cache.setEnabled(false)
     }

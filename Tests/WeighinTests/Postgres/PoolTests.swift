@@ -95,6 +95,18 @@ struct PoolTests {
         for waiter in waiters { try await waiter.value }
     }
 
+    @Test func aSlowStatementDoesNotHoldUpTheStatementsAfterIt() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 2)
+        try await pool.query("SELECT 1")  // the first connection is open
+        let slow = Task { try await pool.query("SELECT pg_sleep(3)") }
+        try await eventually { pool.statistics.busy == 1 }
+        try await Task.sleep(for: .milliseconds(400))  // past the stall threshold (250 ms)
+        let started = ContinuousClock.now
+        #expect(try await pool.query("SELECT 2 AS two")[0].decode(Int32.self, column: "two") == 2)
+        #expect(started.duration(to: .now) < .seconds(2), "went to another connection instead of queueing behind")
+        _ = try await slow.value
+    }
+
     @Test func recoversAfterEveryConnectionIsTerminated() async throws {
         let pool = try await TestCluster.makePool(migrated: false, size: 4)
         let database = try await pool.query("SELECT current_database() AS d")[0].decode(String.self, column: "d")

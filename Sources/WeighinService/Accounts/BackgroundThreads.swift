@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A few threads of their own for CPU-heavy work (password hashing), running at a lower scheduling priority than
+/// the threads that serve requests.
+///
+/// Under a flood of log-ins the hashing threads then take only the CPU that request handling leaves over, so
+/// listing and other requests keep their latency; the work itself never runs on the event loops or on Swift's
+/// cooperative threads.
+final class BackgroundThreads: Sendable {
+    /// The queue the threads share; it outlives the pool object until every thread has left.
+    private final class Shared: Sendable {
+        let jobs = Mutex<(queue: [@Sendable () -> Void], stopped: Bool)>(([], false))
+        let signal = DispatchSemaphore(value: 0)
+    }
+
+    private let shared = Shared()
+    private let count: Int
+
+    /// - Parameter niceness: added to the threads' nice value (Linux: per thread); 10 is well below request threads.
+    init(count: Int, niceness: Int32 = 10, name: String) {
+        self.count = max(1, count)
+        for index in 0..<self.count {
+            let shared = shared
+            let thread = Thread {
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+                while true {
+                    shared.signal.wait()
+                    let job: (@Sendable () -> Void)? = shared.jobs.withLock { jobs in
+                        jobs.stopped && jobs.queue.isEmpty ? nil : jobs.queue.removeFirst()
+                    }
+                    guard let job else { return }
+                    job()
+                }
+            }
+            thread.name = "\(name)-\(index)"
+            thread.start()
+        }
+    }
+
+    deinit {
+        shared.jobs.withLock { $0.stopped = true }
+        for _ in 0..<count { shared.signal.signal() }
+    }
+
+    /// Runs `work` on one of the threads and returns its result.
+    func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            shared.jobs.withLock { $0.queue.append { continuation.resume(returning: work()) } }
+            shared.signal.signal()
+        }
+    }
+}
