@@ -69,6 +69,7 @@ let package = Package(
         .target(
             name: "LoadTest",
             dependencies: [
+                "Postgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

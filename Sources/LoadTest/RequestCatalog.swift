@@ -1,3 +1,4 @@
+import Postgres
 import NIOCore
 
 /// A user the load loop can act as: a bearer token and some of the user's entry ids.
@@ -58,8 +59,8 @@ struct RequestCatalog: Sendable {
         }
         self.users = users
         usersWithEntries = users.indices.filter { !users[$0].gets.isEmpty }
-        let today = CalendarDate.today
-        dates = (0..<365).map { ByteBuffer(string: today.subtracting(days: $0).text) }
+        let today = CalendarDate.today()
+        dates = (0..<365).map { ByteBuffer(string: today.adding(days: -$0).description) }
     }
 
     /// A request of `scenario` for a random user: pre-encoded, or written into `scratch` for `create`.

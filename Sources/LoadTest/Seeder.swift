@@ -1,3 +1,4 @@
+import Postgres
 import Foundation
 import NIOCore
 
@@ -131,12 +132,12 @@ struct Seeder {
     func importBody(userNumber: Int) -> String {
         var random = FastRandom(seed: UInt64(userNumber))
         var hundredths = 5_500 + random.next(below: 5_000)
-        let today = CalendarDate.today
+        let today = CalendarDate.today()
         var rows: [String] = []
         rows.reserveCapacity(configuration.entriesPerUser)
         for day in 0..<configuration.entriesPerUser {
             hundredths = Swift.min(15_000, Swift.max(4_000, hundredths + random.next(below: 81) - 40))
-            let date = today.subtracting(days: day).text
+            let date = today.adding(days: -day).description
             rows.append("{\"weight\":\(weightText(hundredths: hundredths)),\"unit\":\"kg\",\"recorded_on\":\"\(date)\",\"note\":null}")
         }
         return "[" + rows.joined(separator: ",") + "]"
