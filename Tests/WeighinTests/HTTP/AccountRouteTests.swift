@@ -258,6 +258,72 @@ struct AccountRouteTests {
         }
     }
 
+    @Test func noPasswordMaterialInTheLog() async throws {
+        let log = TestLog()
+        try await TestApp.run(configure: {
+            $0.logger = log.logger
+            $0.accessLog = true
+        }) { client, _ in
+            let secret = "Log-Sekrit-" + UUID().uuidString
+            let next = "Next-Sekrit-" + UUID().uuidString
+            let email = uniqueEmail()
+            try await client.register(email: email, password: secret)
+            try await client.register(email: "not-an-email", password: secret)
+            try await client.register(email: uniqueEmail(), name: "", password: secret)
+            let token = try await client.token(email: email, password: secret)
+            try await client.logIn(email: email, password: secret + "-wrong")
+            try await client.send(.post, "/v1/tokens", json: #"{"email": \#(jsonText(email)), "password": \#(jsonText(secret))"#)
+            try await client.send(.post, "/v1/tokens", json: #"{"email": \#(jsonText(email)), "password": \#(jsonText(secret)), "x": 1}"#)
+            try await client.send(
+                .put, "/v1/me/password", token: token,
+                json: #"{"current_password": \#(jsonText(secret + "-wrong")), "new_password": \#(jsonText(next))}"#)
+            try await client.send(
+                .put, "/v1/me/password", token: token,
+                json: #"{"current_password": \#(jsonText(secret)), "new_password": \#(jsonText(next))}"#)
+            try await client.send(.get, "/v1/me", token: token)
+            for _ in 0..<11 { try await client.logIn(email: email, password: next + "-wrong") }
+        }
+        let lines = log.text
+        #expect(lines.count > 10, "the capture works: \(lines.count) lines")
+        for line in lines {
+            #expect(!line.contains("Sekrit"), "password in the log: \(line)")
+            for marker in ["$2a$", "$2b$", "$2y$"] { #expect(!line.contains(marker), "hash in the log: \(line)") }
+        }
+    }
+
+    @Test func concurrentRegistrationsOfOneEmailCreateOneAccount() async throws {
+        try await TestApp.run { client, databaseURL in
+            let email = uniqueEmail()
+            let spellings = [email, email.uppercased(), " " + email, email.capitalized, email + " ", "\t" + email.uppercased()]
+            let statuses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for spelling in spellings {
+                    group.addTask { try await client.register(email: spelling, password: "correct horse") }
+                }
+                var answers: [TestResponse] = []
+                for try await answer in group { answers.append(answer) }
+                return answers
+            }
+            #expect(statuses.filter { $0.status == .created }.count == 1)
+            for answer in statuses where answer.status != .created { expectProblem(answer, .conflict, "email_taken") }
+            #expect(try await TestDatabase.count(databaseURL, "SELECT count(*) AS n FROM users") == 1)
+            // Two users racing to the same new email: one gets it.
+            let a = try await client.newUser()
+            let b = try await client.newUser()
+            let target = uniqueEmail("target")
+            let answers = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for (token, spelling) in [(a.token, target), (b.token, target.uppercased())] {
+                    group.addTask { try await client.send(.patch, "/v1/me", token: token, json: #"{"email": \#(jsonText(spelling))}"#) }
+                }
+                var answers: [TestResponse] = []
+                for try await answer in group { answers.append(answer) }
+                return answers
+            }
+            #expect(answers.filter { $0.status == .ok }.count == 1)
+            #expect(answers.filter { $0.status == .conflict }.count == 1)
+            #expect(try await TestDatabase.count(databaseURL, "SELECT count(*) AS n FROM users WHERE email = \(target)") == 1)
+        }
+    }
+
     // MARK: - Profile
 
     @Test func profileReadAndPartialUpdate() async throws {

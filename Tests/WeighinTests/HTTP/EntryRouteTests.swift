@@ -377,6 +377,22 @@ struct EntryRouteTests {
         }
     }
 
+    @Test func escapedNotesAreStoredOrRefusedButNeverFail() async throws {
+        try await TestApp.run { client, _ in
+            let user = try await client.newUser()
+            let escapes = [#""\ud800""#, #""\udc00x""#, #""\ud83d\ude00""#, #""\u00e9\u0041""#, #""a\/b\\c\"d""#, #""\u0000""#]
+            for note in escapes {
+                let response = try await client.send(
+                    .post, "/v1/entries", token: user.token, json: #"{"weight": 70, "recorded_on": "2020-01-01", "note": \#(note)}"#)
+                #expect(response.status == .created || response.status.kind == .clientError, "\(note): \(response.status) \(response.text)")
+                if response.status.kind == .clientError { #expect(response.mediaType == "application/problem+json") }
+            }
+            let pair = try await client.send(
+                .post, "/v1/entries", token: user.token, json: #"{"weight": 70, "recorded_on": "2020-01-01", "note": "\ud83d\ude00 \u00e9"}"#)
+            #expect(pair.json["note"]?.stringValue == "\u{1F600} \u{E9}")
+        }
+    }
+
     @Test func unitRules() async throws {
         try await TestApp.run { client, databaseURL in
             let user = try await client.newUser()

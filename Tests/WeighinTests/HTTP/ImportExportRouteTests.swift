@@ -259,8 +259,11 @@ struct ImportExportRouteTests {
             #expect(reordered.json == ["imported": 2])
             #expect(try await client.importCSV(user.token, "recorded_on,weight\r\n2021-03-01,75\r\n").json == ["imported": 1])
             #expect(try await client.importCSV(user.token, "recorded_on,weight,unit,note\r\n").json == ["imported": 0])
+            // Any field may be quoted (RFC 4180), the header's too.
+            let quoted = "\"recorded_on\",\"weight\",\"unit\"\r\n\"2021-03-02\",\"76.5\",\"kg\"\r\n"
+            #expect(try await client.importCSV(user.token, quoted).json == ["imported": 1])
             let all = try await Self.storedRows(databaseURL, user.id)
-            #expect(all.count == 8)
+            #expect(all.count == 9)
             #expect(all.contains { $0[0] == "2021-02-01" && $0[3] == "n" && $0[2] == "kg" })
             #expect(all.contains { $0[0] == "2021-02-02" && $0[3] == nil })
         }

@@ -171,6 +171,31 @@ struct ListingRouteTests {
         }
     }
 
+    @Test func extremeDatesAreAnsweredNotFailed() async throws {
+        try await TestApp.run { client, _ in
+            let user = try await client.newUser()
+            try await client.createEntry(user.token, weight: "70", recordedOn: "1900-01-01")
+            try await client.createEntry(user.token, weight: "71", recordedOn: "2020-01-01")
+            let queries: [[String: String]] = [
+                ["from": "0000-01-01"], ["to": "0000-12-31"], ["from": "0001-01-01"], ["to": "9999-12-31"],
+                ["from": "0001-01-01", "to": "9999-12-31"], ["from": "9999-12-31"], ["from": "0000-01-01", "to": "9999-12-31"],
+            ]
+            for query in queries {
+                for path in ["/v1/entries", "/v1/stats", "/v1/trend", "/v1/trend?window=90&"] {
+                    let uri = path.hasSuffix("&") ? path + queryString(query).dropFirst() : path + queryString(query)
+                    let response = try await client.send(.get, uri, token: user.token)
+                    #expect(response.status == .ok || response.status == .unprocessableContent, "\(uri): \(response.status) \(response.text)")
+                    if response.status == .unprocessableContent {
+                        #expect(errorFields(response.json).contains { query.keys.contains($0) }, "\(uri): \(response.text)")
+                    }
+                }
+            }
+            // The whole range includes both entries.
+            let all = try await client.listAll(user.token, query: ["from": "0001-01-01", "to": "9999-12-31"])
+            #expect(all.count == 2)
+        }
+    }
+
     @Test func cursorPagingVisitsEveryEntryExactlyOnce() async throws {
         try await TestApp.run { client, _ in
             let user = try await client.newUser()

@@ -172,6 +172,17 @@ struct LoginLimitRouteTests {
         }
     }
 
+    @Test func anyEmailTextFailsAsInvalidCredentials() async throws {
+        try await TestApp.run { client, _ in
+            // No account can have these, so log-in answers 401 like any unknown email.
+            for email in [String(repeating: "a", count: 300) + "@example.com", String(repeating: "b", count: 3000) + "@example.com",
+                          String(repeating: "\u{E9}", count: 20_000), "", "   ", "no-at-sign", "\u{1F600}@\u{1F600}"] {
+                let response = try await client.logIn(email: email, password: "whatever password")
+                expectProblem(response, .unauthorized, "invalid_credentials", "email of \(email.count) characters")
+            }
+        }
+    }
+
     @Test func lockOnALiveServer() async throws {
         try await TestApp.run(.live) { client, _ in
             let user = try await client.newUser()

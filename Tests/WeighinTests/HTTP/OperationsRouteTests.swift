@@ -258,6 +258,43 @@ struct OperationsRouteTests {
         }
     }
 
+    @Test func noDatabaseConnectionInTimeIs503WithRetryAfterNotAHang() async throws {
+        try await TestApp.run(configure: {
+            $0.poolSize = 1
+            $0.poolAcquireTimeout = .milliseconds(300)
+        }) { client, databaseURL in
+            let user = try await client.newUser()
+            #expect(try await client.send(.get, "/v1/entries", token: user.token).status == .ok)
+            // Hold a lock that an idempotent create (a transaction on the only connection) will wait for.
+            let locker = try await PostgresConnection.connect(try PostgresConfiguration(conninfo: databaseURL))
+            defer { locker.close() }
+            try await locker.query("BEGIN")
+            try await locker.query("LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE")
+            let blocked = Task {
+                try await client.send(
+                    .post, "/v1/entries", token: user.token, json: #"{"weight": 70, "recorded_on": "2020-01-01"}"#,
+                    headers: [.init("Idempotency-Key")!: "blocked"])
+            }
+            var waiting = 0
+            for _ in 0..<200 where waiting == 0 {
+                waiting = try await locker.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted")[0].decode(Int.self, column: "n")
+                if waiting == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(waiting > 0, "the create never reached the lock")
+            let started = ContinuousClock.now
+            let starved = try await client.send(.get, "/v1/entries", token: user.token)
+            let elapsed = started.duration(to: .now)
+            try await locker.query("ROLLBACK")
+            expectProblem(starved, .serviceUnavailable, "unavailable")
+            let retry = starved.headers[.retryAfter] ?? ""
+            #expect(Int(retry).map { $0 >= 1 } == true, "Retry-After \(retry)")
+            #expect(elapsed < .seconds(30), "answered after \(elapsed)")
+            // Once the lock is gone, everything proceeds.
+            #expect(try await blocked.value.status == .created)
+            #expect(try await client.send(.get, "/v1/entries", token: user.token).status == .ok)
+        }
+    }
+
     @Test func anUnexpectedFailureIs500WithNothingInternalInTheBody() async throws {
         try await TestApp.run { client, databaseURL in
             let user = try await client.newUser()

@@ -72,6 +72,18 @@ struct TokenRouteTests {
         }
     }
 
+    @Test func theLifetimeIsFixedFromLogInNotExtendedByUse() async throws {
+        try await TestApp.run { client, databaseURL in
+            let user = try await client.newUser()
+            let expiry: SQL = "SELECT expires_at::text AS t FROM auth_tokens WHERE user_id = \(UUID(uuidString: user.id)!)"
+            let before = try await TestDatabase.query(databaseURL, expiry)[0].decode(String.self, column: "t")
+            for _ in 0..<3 { #expect(try await client.send(.get, "/v1/me", token: user.token).status == .ok) }
+            #expect(try await client.send(.patch, "/v1/me", token: user.token, json: #"{"name": "Used"}"#).status == .ok)
+            let after = try await TestDatabase.query(databaseURL, expiry)[0].decode(String.self, column: "t")
+            #expect(before == after)
+        }
+    }
+
     @Test func malformedAndUnknownTokensAre401() async throws {
         try await TestApp.run { client, _ in
             let user = try await client.newUser()
