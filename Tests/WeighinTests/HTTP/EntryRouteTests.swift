@@ -221,6 +221,9 @@ struct EntryRouteTests {
             let a = try await client.createEntry(user.token, weight: "80", unit: "kg", recordedOn: "2020-01-01")
             let b = try await client.createEntry(user.token, weight: "150", unit: "lb", recordedOn: "2020-01-02")
             let ids = [a["id"]!.stringValue!, b["id"]!.stringValue!]
+            // Another token of the user, used (so possibly remembered) before the change.
+            let other = try await client.token(email: user.email, password: "correct horse")
+            #expect(try await client.send(.get, "/v1/entries/\(ids[0])", token: other).json["unit"]?.stringValue == "kg")
             let rows: SQL = "SELECT id, weight::text AS w, unit, updated_at::text AS u FROM weight_entries ORDER BY id"
             let before = try await TestDatabase.query(databaseURL, rows).map {
                 try [$0.decode(String.self, column: "w"), $0.decode(String.self, column: "unit"), $0.decode(String.self, column: "u")]
@@ -235,6 +238,10 @@ struct EntryRouteTests {
             #expect(shownA["weight"]?.decimal == shown("80", "kg", in: "lb") && shownA["unit"]?.stringValue == "lb")
             let shownB = try await client.send(.get, "/v1/entries/\(ids[1])", token: user.token).json
             #expect(shownB["weight"]?.decimal == 150 && shownB["unit"]?.stringValue == "lb")
+            let throughOther = try await client.send(.get, "/v1/entries/\(ids[0])", token: other).json
+            #expect(throughOther["unit"]?.stringValue == "lb" && throughOther["weight"]?.decimal == shown("80", "kg", in: "lb"))
+            let statsThroughOther = try await client.send(.get, "/v1/stats", token: other).json
+            #expect(statsThroughOther["unit"]?.stringValue == "lb")
             #expect(try await client.send(.patch, "/v1/me", token: user.token, json: #"{"weight_unit": "kg"}"#).status == .ok)
             #expect(try await client.send(.get, "/v1/entries/\(ids[0])", token: user.token).json["weight"]?.decimal == 80)
             #expect(try await client.send(.get, "/v1/entries/\(ids[1])", token: user.token).json["weight"]?.decimal

@@ -358,6 +358,7 @@ struct ImportExportRouteTests {
     }
 
     @Test func aFailingCSVRowIs422NamingRowAndColumnAndStoresNothing() async throws {
+        try await awayFromMidnight()
         try await TestApp.run { client, databaseURL in
             let user = try await client.newUser(weightUnit: "kg")
             let header = "recorded_on,weight,unit,note\r\n"

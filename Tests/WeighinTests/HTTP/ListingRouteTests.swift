@@ -276,6 +276,20 @@ struct ListingRouteTests {
         }
     }
 
+    @Test func aCursorStaysValidWhenItsEntryIsDeleted() async throws {
+        try await TestApp.run { client, _ in
+            let user = try await client.newUser()
+            var made: [JSONValue] = []
+            for day in 1...5 { made.append(try await client.createEntry(user.token, weight: "70", recordedOn: "2019-12-0\(day)")) }
+            let first = try await Self.page(client, user.token, ["limit": "2"])
+            let cursor = try #require(first.next)
+            let last = try #require(first.entries.last?["id"]?.stringValue)
+            #expect(try await client.send(.delete, "/v1/entries/\(last)", token: user.token).status == .noContent)
+            let rest = try await client.listAll(user.token, query: ["cursor": cursor], limit: 2)
+            #expect(Self.ids(rest) == Self.ids(Self.newestFirst(made)).suffix(3).map { $0 })
+        }
+    }
+
     @Test func cursorsTheServerDidNotIssueAre422() async throws {
         try await TestApp.run { client, _ in
             let user = try await client.newUser()

@@ -277,7 +277,10 @@ struct OperationsRouteTests {
             }
             var waiting = 0
             for _ in 0..<200 where waiting == 0 {
-                waiting = try await locker.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted")[0].decode(Int.self, column: "n")
+                waiting = try await locker.query("""
+                    SELECT count(*) AS n FROM pg_locks
+                    WHERE NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """)[0].decode(Int.self, column: "n")
                 if waiting == 0 { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(waiting > 0, "the create never reached the lock")

@@ -463,7 +463,7 @@ func utcDay(_ offset: Int = 0, from now: Date = Date()) -> String {
 /// Waits out the last seconds of a UTC day, so a test that reasons about "today" does not straddle midnight.
 func awayFromMidnight() async throws {
     let secondsIntoDay = Int(Date().timeIntervalSince1970) % 86_400
-    if secondsIntoDay > 86_400 - 10 {
+    if secondsIntoDay > 86_400 - 60 {
         try await Task.sleep(for: .seconds(86_400 - secondsIntoDay + 1))
     }
 }
