@@ -173,6 +173,41 @@ struct AccountRouteTests {
         }
     }
 
+    @Test func theGeneralBodyRulesHoldForEveryAccountCall() async throws {
+        try await TestApp.run { client, databaseURL in
+            let user = try await client.newUser(password: "old password")
+            let calls: [(HTTPRequest.Method, String, String?, String)] = [
+                (.post, "/v1/users", nil, #"{"email": \#(jsonText(uniqueEmail())), "name": "X", "password": "correct horse""#),
+                (.post, "/v1/tokens", nil, #"{"email": \#(jsonText(user.email)), "password": "old password""#),
+                (.patch, "/v1/me", user.token, #"{"name": "Renamed""#),
+                (.put, "/v1/me/password", user.token, #"{"current_password": "old password", "new_password": "new password""#),
+            ]
+            for (method, path, token, open) in calls {
+                let label = "\(method) \(path)"
+                let typo = try await client.send(method, path, token: token, json: open + #", "surprise": 1}"#)
+                expectValidation(typo, field: "surprise", label)
+                for body in ["[]", "42", #""text""#, "null"] {
+                    expectProblem(try await client.send(method, path, token: token, json: body), .unprocessableContent,
+                                  "validation_failed", "\(label) \(body)")
+                }
+                for body in [open, open + ",}", "{'name': 'x'}", ""] {
+                    expectProblem(try await client.send(method, path, token: token, json: body), .badRequest, "malformed_json",
+                                  "\(label) \(body)")
+                }
+                for type in [nil, "text/plain", "application/x-www-form-urlencoded"] as [String?] {
+                    let response = try await client.sendBytes(method, path, token: token, body: Array((open + "}").utf8), contentType: type)
+                    expectProblem(response, .unsupportedMediaType, "unsupported_media_type", "\(label) \(type ?? "none")")
+                }
+                let big = Array(open.utf8) + Array(repeating: UInt8(ascii: " "), count: 1 << 20) + Array("}".utf8)
+                expectProblem(try await client.sendBytes(method, path, token: token, body: big), .contentTooLarge, "payload_too_large", label)
+            }
+            // Nothing of that changed anything.
+            #expect(try await TestDatabase.count(databaseURL, "SELECT count(*) AS n FROM users") == 1)
+            #expect(try await client.send(.get, "/v1/me", token: user.token).json["name"]?.stringValue == "Test")
+            #expect(try await client.logIn(email: user.email, password: "old password").status == .created)
+        }
+    }
+
     // MARK: - Log-in
 
     @Test func logInMatchesTheEmailTrimmedInAnyCase() async throws {
