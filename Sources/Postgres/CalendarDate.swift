@@ -18,11 +18,12 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         self.daysSinceEpoch = Self.days(year: year, month: month, day: day)
     }
 
-    /// Parses exactly `YYYY-MM-DD` (four-digit year, zero-padded month and day) and rejects days that do not exist.
+    /// Parses exactly `YYYY-MM-DD` (four-digit year from 0001, zero-padded month and day) and rejects days that do
+    /// not exist, including year 0000 (the calendar, and PostgreSQL, go from 1 BC to AD 1).
     public init?(iso text: some StringProtocol) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-            let year = Self.digits(bytes[0..<4]), let month = Self.digits(bytes[5..<7]),
+            let year = Self.digits(bytes[0..<4]), year >= 1, let month = Self.digits(bytes[5..<7]),
             let day = Self.digits(bytes[8..<10])
         else { return nil }
         self.init(year: year, month: month, day: day)
