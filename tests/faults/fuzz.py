@@ -214,6 +214,7 @@ def main(report: h.Report):
 
     deadline = time.monotonic() + BUDGET
     sent, server_errors, bad_problems, transport = 0, [], [], []
+    statuses = {}
     per_op = {}
     for method, path, op_id, params, has_body, media in ops:
         n_cases = min(CASES, 25) if op_id in DESTRUCTIVE else CASES
@@ -260,6 +261,7 @@ def main(report: h.Report):
             except Exception as error:  # noqa: BLE001
                 transport.append(f"{method} {target[:120]}: {error!r}")
                 continue
+            statuses[r.status] = statuses.get(r.status, 0) + 1
             if r.status >= 500:
                 server_errors.append(f"{r.status} {method} {target[:160]} headers={ {k: v[:40] for k, v in headers.items()} } "
                                      f"body={(body or b'')[:160]!r} -> {r.body[:200]!r}")
@@ -312,6 +314,7 @@ def main(report: h.Report):
 
     report.figure("requests", sent)
     report.figure("per_operation", per_op)
+    report.figure("statuses", dict(sorted(statuses.items())))
     report.figure("5xx", len(server_errors))
     report.figure("non_problem_4xx", len(bad_problems))
     for line in server_errors[:15]:

@@ -483,16 +483,24 @@ class Server:
         return _stat_cpu(f"/proc/{self.pid}/stat")
 
     def thread_cpu(self) -> dict:
-        """thread name -> CPU seconds, summed over threads of the same name."""
+        """thread id -> (thread name, CPU seconds, nice value)."""
         out: dict = {}
         for task in glob.glob(f"/proc/{self.pid}/task/*"):
             try:
                 with open(os.path.join(task, "comm")) as f:
                     name = f.read().strip()
-                out[name] = out.get(name, 0.0) + _stat_cpu(os.path.join(task, "stat"))
+                path = os.path.join(task, "stat")
+                out[os.path.basename(task)] = (name, _stat_cpu(path), _stat_field(path, 18))
             except OSError:
                 continue
         return out
+
+
+def _stat_field(path: str, index: int) -> int:
+    """Field `index` (0-based, counted after the `(comm)` field; 18 is nice) of a /proc stat file."""
+    with open(path) as f:
+        text = f.read()
+    return int(text[text.rindex(")") + 2:].split()[index - 2])
 
 
 def _stat_cpu(path: str) -> float:

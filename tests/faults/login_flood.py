@@ -5,10 +5,13 @@ Server at the production bcrypt cost (12).
   1. Failed-login limit: 10 wrong passwords for one email, then the 11th attempt - even with the right
      password - answers 429 with Retry-After (whole seconds > 0); a wrong password for another email still
      answers 401.
+     A flood of 200 attempts on one email (8 clients) is held by that limit: at most 10 (+8 racing) reach the
+     hashing, the rest answer 429 + Retry-After fast.
   2. Hashing budget: 48 clients flood POST /v1/tokens with wrong passwords for ever-new emails (each needs a
      bcrypt verification) for 8 s. Every answer is 401, 429 or 503 (with Retry-After on 429/503): excess
-     log-ins are refused, not queued without bound; the CPU the hashing threads (NIOThreadPool "TP-#") burn
-     stays within the hashing pool's size (max(1, cores - 1) threads) x wall time x 1.1.
+     log-ins are refused, not queued without bound; there are at most max(1, cores - 1) hashing threads
+     (found by their raised nice value, or by name) and the CPU they burn stays within their number x wall
+     time x 1.1.
   3. Listing p99: 4 clients list entries (GET /v1/entries?limit=20) for 8 s quietly, for 8 s during the
      flood, and for 8 s quietly again once the flood has drained: the p99 during the flood is at most 2 x the
      quiet p99 (the mean of the two quiet ones).
@@ -16,11 +19,17 @@ Server at the production bcrypt cost (12).
 """
 
 import os
+import re
 import threading
 import time
 import uuid
 
 import harness as h
+
+# The password-hashing threads: weighin runs them at a raised nice value (below request threads), so a thread of
+# the server with a nice value above the main thread's is one; by name too, for builds that name them
+# ("password-hash..." - Linux keeps 15 characters - or NIOThreadPool's "TP-#<n>").
+HASHING_THREAD = re.compile(r"^(password-hash|pw-hash|TP-#)")
 
 FLOOD_CLIENTS = 48
 FLOOD_RATE_PER_CLIENT = 5.0   # attempts per second per client at most (no client-side busy loop)
@@ -56,6 +65,17 @@ def flooder(base, stop, log):
     c.close()
 
 
+SERVER_PID = [0]
+
+
+def hashing_cpu(before: dict, after: dict):
+    """(number of hashing threads, CPU seconds they burnt between two Server.thread_cpu() samples)."""
+    main = after.get(str(SERVER_PID[0]))
+    base_nice = main[2] if main else 0
+    tids = [t for t, (name, _, nice) in after.items() if HASHING_THREAD.match(name) or nice > base_nice]
+    return len(tids), sum(after[t][1] - before.get(t, (None, 0.0, 0))[1] for t in tids)
+
+
 def measure_listing(base, token, seconds):
     stop, lat, errors = threading.Event(), [], []
     ts = h.start_threads([lambda: lister(base, token, stop, lat, errors) for _ in range(LISTERS)])
@@ -71,6 +91,7 @@ def main(report: h.Report):
     server = h.Server(base, cluster.url, args=("--hash-cost", "12", "--log-level", "warning",
                                                 "--access-log", "off")).start()
     url = server.url
+    SERVER_PID[0] = server.pid
     user = h.new_user(url)
     lister_user = h.new_user(url)
     for i in range(40):
@@ -88,6 +109,33 @@ def main(report: h.Report):
                  r11.status == 429 and ra.isdigit() and int(ra) > 0 and b"too_many_attempts" in r11.body,
                  f"{r11.status}, Retry-After {ra!r}")
     report.check("another email is not held by it (401)", other.status == 401, f"{other.status}")
+
+    # 1b. a flood on one email is held by the limit: after 10 failures nothing is hashed any more.
+    target = h.new_user(url)
+    one_log = h.Log()
+
+    def one_email():
+        c = h.Client(url, timeout=60)
+        for _ in range(25):
+            h.record(one_log, "login-one", lambda: c.request("POST", "/v1/tokens", json_body={
+                "email": target.email.upper(), "password": "still-wrong"}))
+        c.close()
+
+    th0 = server.thread_cpu()
+    h.join_all(h.start_threads([one_email for _ in range(8)]), 120)
+    one_cpu = hashing_cpu(th0, server.thread_cpu())[1]
+    one = one_log.snapshot()
+    one_statuses = h.count_by(one, "status")
+    held = [i for i in one if i["status"] == 429]
+    report.figure("one_email_flood_statuses", one_statuses)
+    report.figure("one_email_flood_hashing_cpu_s", round(one_cpu, 2))
+    report.check("a 200-attempt flood on one email is held: at most 10 (+8 racing in flight) attempts reach hashing,"
+                 " the rest answer 429", one_statuses.get(401, 0) <= 18 and len(held) >= 200 - 18
+                 and set(one_statuses) <= {401, 429}, f"{one_statuses}")
+    report.check("... each 429 with Retry-After and answered fast (p99 < 250 ms)",
+                 all(i["retry_after"] for i in held)
+                 and h.percentile([i["end"] - i["start"] for i in held], 99) < 0.25,
+                 f"p99 {h.percentile([i['end'] - i['start'] for i in held], 99) * 1000:.0f} ms")
 
     # 3a. quiet listing
     quiet, quiet_err = measure_listing(url, lister_user.token, PHASE)
@@ -107,7 +155,7 @@ def main(report: h.Report):
     quiet_err += quiet_err_after
 
     wall = t1 - t0
-    hash_cpu = sum(v - threads0.get(k, 0.0) for k, v in threads1.items() if k.startswith("TP-#"))
+    hash_threads_seen, hash_cpu = hashing_cpu(threads0, threads1)
     cores = os.cpu_count() or 1
     hashing_threads = max(1, cores - 1)
     items = flood_log.snapshot()
@@ -119,6 +167,7 @@ def main(report: h.Report):
     report.figure("login_attempts", len(items))
     report.figure("login_statuses", statuses)
     report.figure("login_attempts_per_s", round(len(items) / (PHASE + 1.0), 1))
+    report.figure("hashing_threads", hash_threads_seen)
     report.figure("hashing_cpu_s_per_wall_s", round(hash_cpu / wall, 2))
     report.figure("server_cpu_s_per_wall_s", round((cpu1 - cpu0) / wall, 2))
     report.figure("listing_requests_quiet_flood_quiet", f"{len(quiet)}/{len(busy)}/{len(quiet_after)}")
@@ -131,6 +180,10 @@ def main(report: h.Report):
                  statuses.get(503, 0) + statuses.get(429, 0) > 0, f"{statuses}")
     missing = sum(1 for i in items if i["status"] in (429, 503) and not i["retry_after"])
     report.check("every 429/503 carries Retry-After", missing == 0, f"{missing} without")
+    report.check("the hashing threads were found and did hash during the flood", hash_cpu >= 0.1 * wall,
+                 f"{hash_threads_seen} threads, {hash_cpu:.1f}s CPU over {wall:.1f}s")
+    report.check(f"hashing runs on a bounded pool: at most {hashing_threads} thread(s) (cores - 1)",
+                 0 < hash_threads_seen <= hashing_threads, f"{hash_threads_seen}")
     report.check(f"hashing CPU within its pool ({hashing_threads} thread(s)) x wall x 1.1",
                  hash_cpu <= hashing_threads * wall * 1.1, f"{hash_cpu:.1f}s over {wall:.1f}s")
     report.check("listing never failed", not quiet_err and not busy_err,
