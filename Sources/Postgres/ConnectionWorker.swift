@@ -52,6 +52,9 @@ final class ConnectionWorker: @unchecked Sendable {
     private struct PreparedStatement {
         let name: String
         let types: [Oid]
+        /// Whether the server has confirmed the Parse; until then followers go unprepared, so a Parse that fails
+        /// (a statement timeout while waiting on a lock, say) takes no statement down with it.
+        var confirmed = false
     }
 
     let configuration: PostgresConfiguration
@@ -311,10 +314,11 @@ final class ConnectionWorker: @unchecked Sendable {
             let count = Int32(sql.binds.count)
             var prepared = false
             var sent: Int32
-            if configuration.preparedStatements == .named, statements[sql.text].map({ $0.types == types }) ?? true {
+            let known = statements[sql.text]
+            if configuration.preparedStatements == .named, known.map({ $0.types == types && $0.confirmed }) ?? true {
                 let name: String
-                if let statement = statements[sql.text] {
-                    name = statement.name
+                if let known {
+                    name = known.name
                 } else {
                     statementCount += 1
                     name = "wi\(statementCount)"
@@ -324,7 +328,8 @@ final class ConnectionWorker: @unchecked Sendable {
                 }
                 sent = PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0)
             } else {
-                // Unnamed mode, or the same text with other parameter types (rare): sent unprepared.
+                // Unnamed mode, a Parse still awaiting its answer, or the same text with other parameter types
+                // (rare): sent unprepared.
                 sent = PQsendQueryParams(conn, sql.text, count, types, values, lengths, formats, 0)
             }
             guard sent == 1, PQpipelineSync(conn) == 1 else { return .failure(sendFailure(conn)) }
@@ -368,6 +373,8 @@ final class ConnectionWorker: @unchecked Sendable {
                 if status == PGRES_FATAL_ERROR {
                     inflight[0].error = handle.error(from: result, statement: inflight[0].sql.label)
                     statements[inflight[0].sql.text] = nil
+                } else {
+                    statements[inflight[0].sql.text]?.confirmed = true
                 }
                 PQclear(result)
                 continue

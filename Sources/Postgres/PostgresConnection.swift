@@ -23,9 +23,19 @@ public final class PostgresConnection: Sendable {
     }
 
     /// Runs one statement (prepared once per connection, then reused) and returns its rows.
-    /// Throws `PostgresError`.
+    /// Throws `PostgresError`, or `CancellationError` when the task is cancelled while waiting (the statement may
+    /// still run to its end on the server).
     @discardableResult
     public func query(_ sql: SQL) async throws -> PostgresRows {
+        try await CancellableContinuation.run { box in
+            worker.submit(.statement(sql, { box.resume(with: $0.map(PostgresRows.init).mapError { $0 }) }))
+        }
+    }
+
+    /// Runs one statement and waits for its answer even when the task is cancelled: for COMMIT and ROLLBACK,
+    /// whose outcome the caller must know before the connection goes back to the pool.
+    @discardableResult
+    func queryToTheEnd(_ sql: SQL) async throws -> PostgresRows {
         try await withCheckedThrowingContinuation { continuation in
             worker.submit(.statement(sql, { continuation.resume(with: $0.map(PostgresRows.init)) }))
         }

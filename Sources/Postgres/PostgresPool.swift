@@ -74,7 +74,7 @@ public final class PostgresPool: Sendable {
     private struct Waiter {
         let id: Int
         let demand: Demand
-        let continuation: CheckedContinuation<Grant, any Error>
+        let continuation: CancellableContinuation<Grant>
     }
 
     private struct State {
@@ -89,8 +89,8 @@ public final class PostgresPool: Sendable {
 
     /// What to do once the lock is released.
     private struct Actions {
-        var grants: [(CheckedContinuation<Grant, any Error>, Grant)] = []
-        var failures: [(CheckedContinuation<Grant, any Error>, any Error)] = []
+        var grants: [(CancellableContinuation<Grant>, Grant, Demand)] = []
+        var failures: [(CancellableContinuation<Grant>, any Error)] = []
         var connects: [Int] = []
         var cancelledTimers: [Task<Void, Never>] = []
     }
@@ -134,15 +134,16 @@ public final class PostgresPool: Sendable {
     @discardableResult
     public func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
-            try await connection.query("BEGIN")
+            try await connection.queryToTheEnd("BEGIN")
             let value: T
             do {
                 value = try await body(connection)
             } catch {
-                _ = try? await connection.query("ROLLBACK")
+                // Queued behind anything still running on the connection, so the connection returns clean.
+                _ = try? await connection.queryToTheEnd("ROLLBACK")
                 throw error
             }
-            try await connection.query("COMMIT")
+            try await connection.queryToTheEnd("COMMIT")
             return value
         }
     }
@@ -180,19 +181,28 @@ public final class PostgresPool: Sendable {
 
     private func pipelined(_ sql: SQL) async throws -> PostgresRows {
         let grant = try await acquire(.shared)
-        return try await withCheckedThrowingContinuation { continuation in
-            grant.connection.worker.submit(
-                .statement(sql, { [self] result in
-                    release(grant.slot, demand: .shared)
-                    continuation.resume(with: result.map(PostgresRows.init))
-                }))
+        let submitted = Mutex(false)
+        do {
+            return try await CancellableContinuation.run { box in
+                submitted.withLock { $0 = true }
+                grant.connection.worker.submit(
+                    .statement(sql, { [self] result in
+                        release(grant.slot, demand: .shared)
+                        box.resume(with: result.map(PostgresRows.init).mapError { $0 })
+                    }))
+            }
+        } catch is CancellationError {
+            // Cancelled before it was submitted: its place on the connection is given back here (a submitted
+            // statement gives it back when it completes).
+            if !submitted.withLock({ $0 }) { release(grant.slot, demand: .shared) }
+            throw CancellationError()
         }
     }
 
     // MARK: - Acquiring and releasing
 
     private func acquire(_ demand: Demand) async throws -> Grant {
-        try await withCheckedThrowingContinuation { continuation in
+        try await CancellableContinuation.run { continuation in
             var actions = Actions()
             var timerFor: Int?
             state.withLock { s in
@@ -202,7 +212,7 @@ public final class PostgresPool: Sendable {
                     return
                 }
                 if let index = pick(demand, in: s) {
-                    actions.grants.append((continuation, take(index, demand, in: &s)))
+                    actions.grants.append((continuation, take(index, demand, in: &s), demand))
                     growIfBusy(&s, &actions)
                     return
                 }
@@ -312,7 +322,7 @@ public final class PostgresPool: Sendable {
                 continue
             }
             let waiter = s.waiters.remove(at: index)
-            actions.grants.append((waiter.continuation, take(slot, waiter.demand, in: &s)))
+            actions.grants.append((waiter.continuation, take(slot, waiter.demand, in: &s), waiter.demand))
             if let timer = s.timers.removeValue(forKey: waiter.id) { actions.cancelledTimers.append(timer) }
         }
         if !s.waiters.isEmpty, s.slots.count + s.connecting < configuration.size {
@@ -376,7 +386,9 @@ public final class PostgresPool: Sendable {
         for id in actions.connects {
             Task { await connect(slotID: id) }
         }
-        for (continuation, grant) in actions.grants { continuation.resume(returning: grant) }
-        for (continuation, error) in actions.failures { continuation.resume(throwing: error) }
+        for (continuation, grant, demand) in actions.grants where !continuation.resume(with: .success(grant)) {
+            release(grant.slot, demand: demand)  // its caller was cancelled meanwhile
+        }
+        for (continuation, error) in actions.failures { continuation.resume(with: .failure(error)) }
     }
 }

@@ -16,6 +16,9 @@ extension Problem {
             return from(error)
         case let error as PostgresError where error.isTransient:
             return .unavailable(retryAfter: 1, detail: "The database is unavailable or busy; try again shortly.")
+        case is CancellationError:
+            // The server is stopping (drain time over) and cut this request's wait short.
+            return .unavailable(retryAfter: 1, detail: "The server is restarting; try again shortly.")
         case let error as HTTPError where error.status == .notFound:
             let allowed = allowedMethods()
             return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)

@@ -75,6 +75,9 @@ public final class AccountService: Sendable {
     /// email within `failureWindow`, even the right password is refused until the window has passed; refused
     /// attempts are not counted and a success does not reset the count.
     public func logIn(email rawEmail: String, password: String) async throws -> IssuedToken {
+        if hasher.isSaturated {
+            throw ServiceError.unavailable(retryAfter: 1, reason: "password hashing is saturated")
+        }
         let email = AccountRules.normalizedEmail(rawEmail)
         let windowSeconds = Int(Self.failureWindow.components.seconds)
         let rows = try await database.query(

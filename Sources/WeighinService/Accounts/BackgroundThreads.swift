@@ -5,8 +5,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// A few threads of their own for CPU-heavy work (password hashing), running at a lower scheduling priority than
-/// the threads that serve requests.
+/// A few threads of their own for CPU-heavy work (password hashing), scheduled below the threads that serve
+/// requests (Linux `SCHED_IDLE`, else the lowest nice value).
 ///
 /// Under a flood of log-ins the hashing threads then take only the CPU that request handling leaves over, so
 /// listing and other requests keep their latency; the work itself never runs on the event loops or on Swift's
@@ -21,13 +21,13 @@ final class BackgroundThreads: Sendable {
     private let shared = Shared()
     private let count: Int
 
-    /// - Parameter niceness: added to the threads' nice value (Linux: per thread); 10 is well below request threads.
-    init(count: Int, niceness: Int32 = 10, name: String) {
+    /// - Parameter name: a thread name prefix (Linux keeps 15 characters of a name).
+    init(count: Int, name: String) {
         self.count = max(1, count)
         for index in 0..<self.count {
             let shared = shared
             let thread = Thread {
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+                Self.lowerPriority()
                 while true {
                     shared.signal.wait()
                     let job: (@Sendable () -> Void)? = shared.jobs.withLock { jobs in
@@ -39,6 +39,15 @@ final class BackgroundThreads: Sendable {
             }
             thread.name = "\(name)-\(index)"
             thread.start()
+        }
+    }
+
+    /// Puts the calling thread below every normal thread: `SCHED_IDLE` where allowed, else nice 19.
+    private static func lowerPriority() {
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        if sched_setscheduler(0, 5 /* SCHED_IDLE */, &parameters) != 0 {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         }
     }
 

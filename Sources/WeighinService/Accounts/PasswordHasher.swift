@@ -22,7 +22,7 @@ public final class PasswordHasher: Sendable {
     public init(cost: Int, threads: Int, queueLimit: Int) {
         self.cost = cost
         self.capacity = threads + queueLimit
-        self.threads = BackgroundThreads(count: threads, name: "password-hashing")
+        self.threads = BackgroundThreads(count: threads, name: "pw-hash")
         decoy = Bcrypt.hash(Self.prehash(UUID().uuidString), cost: UInt8(clamping: cost))
     }
 
@@ -39,6 +39,12 @@ public final class PasswordHasher: Sendable {
             let matches = Bcrypt.verify(Self.prehash(password), hash: hash ?? decoy)
             return hash != nil && matches
         }
+    }
+
+    /// Whether every hashing thread is busy and the queue is full: a log-in would be refused, so it is refused
+    /// before it costs a database round trip.
+    public var isSaturated: Bool {
+        inFlight.withLock { $0 >= capacity }
     }
 
     private func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {

@@ -107,6 +107,44 @@ struct PoolTests {
         _ = try await slow.value
     }
 
+    @Test func cancellationEndsWaitsAtOnceAndLeavesThePoolClean() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 1, acquireTimeout: .seconds(30))
+        // A waiter for the pool, a pipelined statement, and a transaction, all cancelled mid-wait.
+        let holding = try await hold(pool, seconds: 1)
+        let waiting = Task { try await pool.withConnection { _ in } }
+        try await eventually { pool.statistics.waiting == 1 }
+        var started = ContinuousClock.now
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(started.duration(to: .now) < .milliseconds(500))
+        try await holding.value
+
+        let sleeping = Task { try await pool.query("SELECT pg_sleep(2)") }
+        try await eventually { pool.statistics.busy == 1 }
+        started = ContinuousClock.now
+        sleeping.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeping.value }
+        #expect(started.duration(to: .now) < .milliseconds(500))
+
+        try await pool.query("CREATE TABLE kept (n int)")
+        let transaction = Task {
+            try await pool.withTransaction { connection in
+                try await connection.query("INSERT INTO kept VALUES (1)")
+                _ = try await connection.query("SELECT pg_sleep(2)")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        transaction.cancel()
+        await #expect(throws: CancellationError.self) { try await transaction.value }
+        // The transaction was rolled back and the connection came back clean.
+        #expect(try await pool.query("SELECT count(*) AS n FROM kept")[0].decode(Int.self, column: "n") == 0)
+        let error = await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { try await $0.query("SAVEPOINT probe") }
+        }
+        #expect(error?.code == "25P01")
+        #expect(pool.statistics.waiting == 0)
+    }
+
     @Test func recoversAfterEveryConnectionIsTerminated() async throws {
         let pool = try await TestCluster.makePool(migrated: false, size: 4)
         let database = try await pool.query("SELECT current_database() AS d")[0].decode(String.self, column: "d")

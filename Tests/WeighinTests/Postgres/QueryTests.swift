@@ -155,6 +155,36 @@ struct QueryTests {
         }
     }
 
+    @Test func aParseThatTimesOutTakesNoFollowerDown() async throws {
+        // The first use of a statement prepares it; while that Parse waits on a lock and then times out, the same
+        // statement from other callers must fail with the timeout too, never with "prepared statement does not
+        // exist" (26000), and succeed once the lock is gone.
+        let pool = try await TestCluster.makePool(migrated: false, size: 1, statementTimeout: .milliseconds(300))
+        try await pool.query("CREATE TABLE locked (n int)")
+        let database = try await pool.query("SELECT current_database() AS d")[0].decode(String.self, column: "d")
+        let url = "postgres://postgres@127.0.0.1:\(try await TestCluster.running().port)/\(database)"
+        let locker = try await PostgresConnection.connect(try PostgresConfiguration(conninfo: url))
+        defer { locker.close() }
+        try await locker.query("BEGIN")
+        try await locker.query("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
+        let codes = try await withThrowingTaskGroup(of: PostgresError.Code?.self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    do {
+                        try await pool.query("SELECT count(*) AS n FROM locked")
+                        return nil
+                    } catch let error as PostgresError {
+                        return error.code
+                    }
+                }
+            }
+            return try await group.reduce(into: [PostgresError.Code?]()) { $0.append($1) }
+        }
+        #expect(codes.allSatisfy { $0 == .queryCanceled }, "\(codes)")
+        try await locker.query("ROLLBACK")
+        #expect(try await pool.query("SELECT count(*) AS n FROM locked")[0].decode(Int.self, column: "n") == 0)
+    }
+
     @Test func unnamedStatementsLeaveNothingPrepared() async throws {
         let url = try await TestCluster.makeDatabase(migrated: false)
         let connection = try await PostgresConnection.connect(
