@@ -46,7 +46,6 @@ final class ConnectionWorker: @unchecked Sendable {
         var awaitingPrepare: Bool
         var result: PostgresResult?
         var error: PostgresError?
-        let deadline: ContinuousClock.Instant?
     }
 
     private struct PreparedStatement {
@@ -70,6 +69,9 @@ final class ConnectionWorker: @unchecked Sendable {
     private var inflight = Deque<Inflight>()
     private var statements: [String: PreparedStatement] = [:]
     private var statementCount = 0
+    /// When the statement at the head of the pipeline became the head: statements run one after another, so the
+    /// client's patience for an answer (`clientTimeout`) starts there, not when a statement was queued.
+    private var headSince = ContinuousClock.now
 
     private init(
         configuration: PostgresConfiguration, wakeRead: Int32, wakeWrite: Int32,
@@ -224,7 +226,7 @@ final class ConnectionWorker: @unchecked Sendable {
                     return
                 }
             }
-            if let deadline = inflight.first?.deadline, ContinuousClock.now >= deadline {
+            if let deadline = headDeadline, ContinuousClock.now >= deadline {
                 terminate(PostgresError(
                     code: .clientTimeout,
                     message: "no answer from the server within \(configuration.clientTimeout!); connection dropped",
@@ -234,8 +236,14 @@ final class ConnectionWorker: @unchecked Sendable {
         }
     }
 
+    /// When the head statement's answer is overdue (nil: nothing in flight, or no client timeout).
+    private var headDeadline: ContinuousClock.Instant? {
+        guard !inflight.isEmpty, let timeout = configuration.clientTimeout else { return nil }
+        return headSince + timeout
+    }
+
     private func pollTimeout() -> Int32 {
-        guard let deadline = inflight.first?.deadline else { return -1 }
+        guard let deadline = headDeadline else { return -1 }
         let remaining = ContinuousClock.now.duration(to: deadline)
         let millis = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(1, millis + 1))
@@ -257,7 +265,7 @@ final class ConnectionWorker: @unchecked Sendable {
     /// retried on another connection without risk of running twice.
     private func terminate(_ error: PostgresError, notify: Bool = true) {
         var unsent = error
-        if unsent.isConnectionFailure || unsent.code == .clientTimeout { unsent.code = .connectionDoesNotExist }
+        if unsent.isConnectionFailure { unsent.code = .connectionDoesNotExist }
         let late = mailbox.withLock { box -> [Item] in
             if box.failure == nil { box.failure = unsent }
             defer { box.items.removeAll() }
@@ -284,10 +292,9 @@ final class ConnectionWorker: @unchecked Sendable {
                 case .success(let value): prepared = value
                 case .failure(let error): return error
                 }
+                if inflight.isEmpty { headSince = .now }
                 inflight.append(
-                    Inflight(
-                        sql: sql, completion: completion, awaitingPrepare: prepared, result: nil, error: nil,
-                        deadline: configuration.clientTimeout.map { ContinuousClock.now + $0 }))
+                    Inflight(sql: sql, completion: completion, awaitingPrepare: prepared, result: nil, error: nil))
             case .exclusive(let run, _):
                 guard inflight.isEmpty else { return nil }
                 // Nothing is in flight, so every result (and the output buffer) has been consumed.
@@ -358,6 +365,7 @@ final class ConnectionWorker: @unchecked Sendable {
             if status == PGRES_PIPELINE_SYNC {
                 PQclear(result)
                 let op = inflight.removeFirst()
+                headSince = .now
                 if let error = op.error {
                     op.completion(.failure(error))
                 } else if let value = op.result {

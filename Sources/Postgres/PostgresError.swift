@@ -35,7 +35,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// connection is the remedy.
     public var isConnectionFailure: Bool {
         code.class == "08" || code == .adminShutdown || code == .crashShutdown || code == .cannotConnectNow
-            || code == .connectionClosed
+            || code == .connectionClosed || code == .clientTimeout
     }
 
     /// Failures that go away on their own (connection loss, pool exhaustion, timeouts, serialization conflicts):

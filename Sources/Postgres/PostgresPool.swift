@@ -18,7 +18,8 @@ public final class PostgresPool: Sendable {
         public var acquireTimeout: Duration
         /// The most callers that may wait at once; more fail at once with `poolTimeout` (memory stays bounded).
         public var maxWaiters: Int
-        /// The most statements in flight on one connection.
+        /// The most statements in flight on one connection. Kept small: statements behind a slow one wait for it
+        /// (a pipeline answers in order), and a few in flight per connection already keep the server busy.
         public var pipelineDepth: Int
         /// A connection whose oldest statement has run longer than this takes no more statements until it
         /// finishes: statements behind a slow one would wait for it (pipelines answer in order).
@@ -26,7 +27,7 @@ public final class PostgresPool: Sendable {
 
         public init(
             connection: PostgresConfiguration, size: Int = 8, acquireTimeout: Duration = .seconds(5),
-            maxWaiters: Int = 1024, pipelineDepth: Int = 32, stallThreshold: Duration = .milliseconds(250)
+            maxWaiters: Int = 1024, pipelineDepth: Int = 4, stallThreshold: Duration = .milliseconds(250)
         ) {
             self.connection = connection
             self.size = max(1, size)
@@ -67,6 +68,9 @@ public final class PostgresPool: Sendable {
         var lent = false
         /// When each statement in flight was sent, oldest first (a pipeline answers in order).
         var started = Deque<ContinuousClock.Instant>()
+        /// How many statements this connection may carry now: one after a slow answer (statements are likely
+        /// waiting on a lock), doubling back to the configured depth as answers come fast again.
+        var depthLimit: Int
 
         var inflight: Int { started.count }
     }
@@ -276,8 +280,12 @@ public final class PostgresPool: Sendable {
         state.withLock { s in
             if let index = s.slots.firstIndex(where: { $0.id == slotID }) {
                 switch demand {
-                case .shared: s.slots[index].started.removeFirst()
-                case .exclusive: s.slots[index].lent = false
+                case .shared:
+                    let elapsed = s.slots[index].started.removeFirst().duration(to: .now)
+                    s.slots[index].depthLimit = elapsed > configuration.stallThreshold
+                        ? 1 : min(configuration.pipelineDepth, s.slots[index].depthLimit * 2)
+                case .exclusive:
+                    s.slots[index].lent = false
                 }
             }
             serveWaiters(&s, &actions)
@@ -291,7 +299,7 @@ public final class PostgresPool: Sendable {
         var best: Int?
         let stalledBefore = ContinuousClock.now - configuration.stallThreshold
         for (index, slot) in s.slots.enumerated() where !slot.lent && !slot.connection.isClosed {
-            if demand == .shared, slot.inflight >= configuration.pipelineDepth { continue }
+            if demand == .shared, slot.inflight >= slot.depthLimit { continue }
             if let oldest = slot.started.first, oldest < stalledBefore { continue }
             if best == nil || slot.inflight < s.slots[best!].inflight { best = index }
         }
@@ -348,7 +356,7 @@ public final class PostgresPool: Sendable {
                 s.connecting -= 1
                 guard !s.closed else { return true }
                 s.lastConnectFailure = nil
-                s.slots.append(Slot(id: slotID, connection: connection))
+                s.slots.append(Slot(id: slotID, connection: connection, depthLimit: configuration.pipelineDepth))
                 serveWaiters(&s, &actions)
                 return false
             }

@@ -26,7 +26,9 @@ final class BackgroundThreads: Sendable {
         self.count = max(1, count)
         for index in 0..<self.count {
             let shared = shared
+            let threadName = "\(name)-\(index)"
             let thread = Thread {
+                Thread.current.name = threadName  // named from inside: shows in top -H and /proc/<pid>/task/*/comm
                 Self.lowerPriority()
                 while true {
                     shared.signal.wait()
@@ -37,7 +39,6 @@ final class BackgroundThreads: Sendable {
                     job()
                 }
             }
-            thread.name = "\(name)-\(index)"
             thread.start()
         }
     }
