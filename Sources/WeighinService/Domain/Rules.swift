@@ -26,7 +26,8 @@ enum AccountRules {
 
     static func email(_ raw: String, _ v: inout Validator, field: String = "email") -> String {
         let email = normalizedEmail(raw)
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        // Split by code point: "@" followed by a combining mark or emoji modifier is one grapheme, still one "@".
+        let parts = email.unicodeScalars.split(separator: "@", omittingEmptySubsequences: false)
         if email.unicodeScalars.count > 254 {
             v.fail(field, "must be at most 254 characters")
         } else if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty {

@@ -592,3 +592,17 @@ struct AccountRouteTests {
         }
     }
 }
+
+@Suite("HTTP: email rules by code point")
+struct EmailCodePointTests {
+    /// "@" followed by an emoji modifier or a combining mark is one grapheme but still one "@" code point.
+    @Test(arguments: ["a@\u{1F3FB}b.example", "a\u{301}@b.example", "x@\u{301}y"])
+    func anAtFollowedByAModifierIsStillAnAt(email: String) async throws {
+        try await TestApp.run { client, _ in
+            let response = try await client.send(
+                .post, "/v1/users",
+                json: #"{"email": "\#(email)", "name": "N", "password": "long enough"}"#)
+            #expect(response.status == .created, "\(response.text)")
+        }
+    }
+}
