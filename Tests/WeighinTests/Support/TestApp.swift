@@ -442,13 +442,17 @@ func isFarFromRoundingTie(_ value: Decimal) -> Bool {
 
 /// Parses an RFC 3339 timestamp in UTC with a `Z` (fractional seconds allowed); nil for any other form.
 func parseTimestamp(_ text: String) -> Date? {
+    // ISO8601DateFormatter keeps milliseconds only; the API gives microseconds, and ordering tests need them all.
     guard text.hasSuffix("Z") else { return nil }
+    let body = text.dropLast()
+    let (whole, fraction) = body.firstIndex(of: ".").map { (body[..<$0], body[body.index(after: $0)...]) } ?? (body, "")
+    guard fraction.count <= 6, fraction.allSatisfy(\.isASCII), fraction.allSatisfy(\.isNumber) else { return nil }
     let formatter = ISO8601DateFormatter()
     formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    if let date = formatter.date(from: text) { return date }
     formatter.formatOptions = [.withInternetDateTime]
-    return formatter.date(from: text)
+    guard let seconds = formatter.date(from: whole + "Z") else { return nil }
+    let micros = Int(fraction.padding(toLength: 6, withPad: "0", startingAt: 0)) ?? 0
+    return seconds.addingTimeInterval(Double(micros) / 1_000_000)
 }
 
 /// The UTC calendar day `offset` days from today, `YYYY-MM-DD`.
