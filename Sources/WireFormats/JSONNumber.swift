@@ -35,7 +35,7 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible, Expressi
     /// Creates a number from a `Decimal`, or nil for NaN (which JSON cannot express).
     public init?(_ value: Decimal) {
         guard !value.isNaN else { return nil }
-        self.text = value.description
+        self.text = value.plainText
     }
 
     /// The exact value, or nil when `Decimal` cannot hold it exactly.

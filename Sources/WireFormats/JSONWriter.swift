@@ -72,7 +72,7 @@ public struct JSONWriter: Sendable {
         if value.isNaN {
             null()
         } else {
-            rawNumber(value.description)
+            rawNumber(value.plainText)
         }
     }
 

@@ -55,7 +55,7 @@ struct ImportExportRoutes {
         var writer = CSVWriter()
         for entry in entries {
             writer.writeRecord([
-                entry.recordedOn.description, entry.weight.value.description, entry.weight.unit.rawValue,
+                entry.recordedOn.description, entry.weight.value.plainText, entry.weight.unit.rawValue,
                 entry.note ?? "",
             ])
         }

@@ -22,18 +22,14 @@ struct ListingCursor: Equatable {
         payload += Self.bytes(createdAtMicros)
         payload += withUnsafeBytes(of: id.uuid) { Array($0) }
         let mac = Self.mac(payload, key: key, user: user, range: range)
-        return BearerToken.base64url(payload + mac)
+        return Base64URL.encode(payload + mac)
     }
 
     /// Reads a cursor; nil when it was not issued by this service for this user and range.
     init?(decoding text: String, key: [UInt8], user: UUID, range: DateRange) {
-        guard text.utf8.count == 60,
-            text.utf8.allSatisfy(BearerToken.isBase64url),
-            let data = Data(base64Encoded: text.replacingOccurrences(of: "-", with: "+")
-                .replacingOccurrences(of: "_", with: "/"))
+        guard text.utf8.count == 60, let bytes = Base64URL.decode(text), bytes.count == 29 + Self.macLength,
+            bytes[0] == Self.version
         else { return nil }
-        let bytes = [UInt8](data)
-        guard bytes.count == 29 + Self.macLength, bytes[0] == Self.version else { return nil }
         let payload = Array(bytes[0..<29])
         let expected = Self.mac(payload, key: key, user: user, range: range)
         // Constant time: a forger learns nothing from how long the comparison takes.

@@ -2,7 +2,7 @@ import Testing
 @testable import WireFormats
 
 @Suite("JSONParser on a large body")
-struct JSONParserBenchmarkTests {
+struct JSONParserLargeBodyTests {
     /// Not timed: guards that a 10 MiB array of 100,000 small objects parses within the default limits.
     @Test func tenMebibyteArray() throws {
         var body: [UInt8] = [UInt8(ascii: "[")]
