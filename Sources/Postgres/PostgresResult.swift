@@ -7,7 +7,7 @@ public final class PostgresResult: @unchecked Sendable {
     let raw: OpaquePointer
     /// Column names in order, read once.
     public let columnNames: [String]
-    let columnTypes: [PostgresType]
+    @usableFromInline let columnTypes: [PostgresType]
     /// Rows returned.
     public let rowCount: Int
 
@@ -34,12 +34,12 @@ public final class PostgresResult: @unchecked Sendable {
         String(cString: PQcmdStatus(raw))
     }
 
-    func isNull(row: Int, column: Int) -> Bool {
+    @usableFromInline func isNull(row: Int, column: Int) -> Bool {
         PQgetisnull(raw, Int32(row), Int32(column)) != 0
     }
 
     /// The value's text bytes (without the terminating NUL); valid while `self` lives.
-    func bytes(row: Int, column: Int) -> UnsafeRawBufferPointer {
+    @usableFromInline func bytes(row: Int, column: Int) -> UnsafeRawBufferPointer {
         let length = Int(PQgetlength(raw, Int32(row), Int32(column)))
         return UnsafeRawBufferPointer(start: PQgetvalue(raw, Int32(row), Int32(column)), count: length)
     }
@@ -65,7 +65,7 @@ public struct PostgresRows: RandomAccessCollection, Sendable {
 
 /// One row of a result; values are decoded by column name or position.
 public struct PostgresRow: Sendable {
-    let result: PostgresResult
+    @usableFromInline let result: PostgresResult
     /// The row's position in its result.
     public let index: Int
 
@@ -79,30 +79,45 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes the column at `column` (0-based).
+    ///
+    /// Inlinable so that callers in other modules get a copy specialized to `T`: listing decodes seven columns of
+    /// thirty rows per request, and the generic version looked up `T`'s metadata at run time for each.
+    @inlinable
     public func decode<T: PostgresDecodable>(_: T.Type = T.self, at column: Int) throws(PostgresError) -> T {
-        guard column >= 0, column < result.columnNames.count else {
-            throw PostgresError(code: .decodingFailed, message: "no column at position \(column) in the result")
-        }
-        let name = result.columnNames[column]
+        guard column >= 0, column < result.columnNames.count else { throw failure(T.self, at: column, .missing) }
         let type = result.columnTypes[column]
-        guard T.accepts(type) else {
-            throw PostgresError(
-                code: .decodingFailed, message: "column \(name) is \(type), which cannot be read as \(T.self)",
-                column: name)
-        }
+        guard T.accepts(type) else { throw failure(T.self, at: column, .type) }
         if result.isNull(row: index, column: column) {
             do {
                 return try T.decodeNull()
             } catch {
-                throw PostgresError(code: .decodingFailed, message: "column \(name) is NULL, read as \(T.self)", column: name)
+                throw failure(T.self, at: column, .null)
             }
         }
         guard let value = T.decode(text: result.bytes(row: index, column: column), type: type) else {
-            throw PostgresError(
-                code: .decodingFailed, message: "column \(name) holds a \(type) value that is not a valid \(T.self)",
-                column: name)
+            throw failure(T.self, at: column, .malformed)
         }
         return value
+    }
+
+    /// What went wrong decoding a column, for ``failure(_:at:_:)``.
+    @usableFromInline enum DecodingProblem {
+        case missing, type, null, malformed
+    }
+
+    /// The error naming the column (kept out of the inlined path).
+    @usableFromInline func failure<T>(_: T.Type, at column: Int, _ problem: DecodingProblem) -> PostgresError {
+        guard column >= 0, column < result.columnNames.count else {
+            return PostgresError(code: .decodingFailed, message: "no column at position \(column) in the result")
+        }
+        let name = result.columnNames[column]
+        let type = result.columnTypes[column]
+        let message = switch problem {
+        case .missing, .type: "column \(name) is \(type), which cannot be read as \(T.self)"
+        case .null: "column \(name) is NULL, read as \(T.self)"
+        case .malformed: "column \(name) holds a \(type) value that is not a valid \(T.self)"
+        }
+        return PostgresError(code: .decodingFailed, message: message, column: name)
     }
 
     /// Whether the named column is NULL in this row.
