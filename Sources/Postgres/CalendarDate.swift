@@ -56,7 +56,23 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     /// `YYYY-MM-DD`.
     public var description: String {
         let (y, m, d) = components
-        return Self.pad(y, 4) + "-" + Self.pad(m, 2) + "-" + Self.pad(d, 2)
+        guard (0...9999).contains(y) else { return Self.pad(y, 4) + "-" + Self.pad(m, 2) + "-" + Self.pad(d, 2) }
+        // Written digit by digit: every listed entry has one (concatenating padded strings cost 5 allocations).
+        return String(unsafeUninitializedCapacity: 10) { out in
+            func put(_ value: Int, width: Int, endingAt end: Int) {
+                var rest = value
+                for position in stride(from: end - 1, through: end - width, by: -1) {
+                    out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+            }
+            put(y, width: 4, endingAt: 4)
+            out[4] = UInt8(ascii: "-")
+            put(m, width: 2, endingAt: 7)
+            out[7] = UInt8(ascii: "-")
+            put(d, width: 2, endingAt: 10)
+            return 10
+        }
     }
 
     public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool {

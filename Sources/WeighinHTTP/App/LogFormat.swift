@@ -14,6 +14,11 @@ public enum LogFormat: String, CaseIterable, Sendable {
 
     /// Installs the process-wide log handler (once per process).
     public static func bootstrap(_ format: LogFormat, level: Logger.Level) {
+        // Text lines carry local time, and with TZ unset glibc's localtime_r stats /etc/localtime on every call
+        // (one system call per access-log line); naming the same file once lets glibc keep what it read.
+        if format == .text, getenv("TZ") == nil {
+            setenv("TZ", ":/etc/localtime", 0)
+        }
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
                 switch format {

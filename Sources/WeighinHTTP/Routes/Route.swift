@@ -63,6 +63,8 @@ struct RouteTable: Sendable {
     /// The route label for metrics and logs: the pattern in OpenAPI form, or `unmatched` (bounded label values).
     static func label(forEndpoint endpoint: String?) -> String {
         guard let endpoint, endpoint.hasPrefix("/") else { return "unmatched" }
+        // Once per request: most paths have no parameter, and need no rewriting.
+        guard endpoint.utf8.contains(UInt8(ascii: ":")) else { return endpoint }
         return endpoint.split(separator: "/", omittingEmptySubsequences: false).map { segment in
             segment.hasPrefix(":") ? "{" + segment.dropFirst() + "}" : String(segment)
         }.joined(separator: "/")

@@ -71,6 +71,23 @@ struct TypeRoundTripTests {
         }
     }
 
+    @Test func calendarDateTextMatchesTheDatabaseForEveryDayOfFourCenturies() async throws {
+        // From 1800-01-01 for 146,097 days (one full Gregorian cycle), as PostgreSQL writes them.
+        let start = try #require(CalendarDate(iso: "1800-01-01"))
+        let rows = try await pool.query("""
+            SELECT to_char(d, 'YYYY-MM-DD') AS text FROM generate_series(\(start), \(start.adding(days: 146_096)), interval '1 day') AS d
+            """)
+        #expect(rows.count == 146_097)
+        for (offset, row) in rows.enumerated() {
+            let text = try row.decode(String.self, column: "text")
+            let day = start.adding(days: offset)
+            guard day.description == text, CalendarDate(iso: text) == day else {
+                Issue.record("day \(offset): \(day.description), PostgreSQL says \(text)")
+                return
+            }
+        }
+    }
+
     @Test func timestampsKeepMicroseconds() async throws {
         let rows = try await pool.query("SELECT '2026-11-26 07:30:00.123456+00'::timestamptz AS t, now() AS n")
         let t = try rows[0].decode(Date.self, column: "t")
