@@ -41,7 +41,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: configuration.logger)),
         logger: configuration.logger)
     app.addServices(
-        TokenListenerService(
+        TokenCacheService(
             tokens: services.tokens, configuration: configuration.listenDatabase ?? configuration.database,
             logger: configuration.logger),
         MaintenanceService(services: services, logger: configuration.logger),
@@ -80,15 +80,19 @@ func buildRouter(services: WeighinServices, configuration: AppConfiguration, met
     return router
 }
 
-/// Keeps the token cache's invalidation listener connected for the life of the server.
-struct TokenListenerService: Service {
+/// Keeps the token cache honest for the life of the server: its invalidation listener connected, and the tokens
+/// in use re-checked in the background.
+struct TokenCacheService: Service {
     let tokens: TokenService
     let configuration: PostgresConfiguration
     let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await tokens.runInvalidationListener(configuration: configuration, logger: logger)
+            await withDiscardingTaskGroup { group in
+                group.addTask { await tokens.runInvalidationListener(configuration: configuration, logger: logger) }
+                group.addTask { await tokens.runRevalidation(logger: logger) }
+            }
         }
     }
 }

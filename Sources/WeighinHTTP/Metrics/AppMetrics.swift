@@ -53,6 +53,7 @@ final class AppMetrics: Sendable {
             ("weighin_token_cache_entries", [], tokenCache.size),
             ("weighin_token_cache_lookups", [("result", "hit")], tokenCache.hits),
             ("weighin_token_cache_lookups", [("result", "miss")], tokenCache.misses),
+            ("weighin_token_cache_revalidated", [], tokenCache.revalidated),
             ("weighin_db_pool_connections", [("state", "idle")], pool.idle),
             ("weighin_db_pool_connections", [("state", "busy")], pool.busy),
             ("weighin_db_pool_connections", [("state", "connecting")], pool.connecting),

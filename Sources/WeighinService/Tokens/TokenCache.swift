@@ -1,18 +1,22 @@
 import Foundation
 import Synchronization
 
-/// Verified tokens kept in memory for a few seconds, so an authenticated request usually costs no database round
-/// trip for its token.
+/// Verified tokens kept in memory, so an authenticated request costs no database round trip for its token.
 ///
 /// Revocation must still be immediate on every instance: logout, password change, profile change and account
-/// deletion send a PostgreSQL NOTIFY that evicts the user's tokens everywhere (see `TokenInvalidationListener`),
-/// the short TTL is a safety net, and while the listener is disconnected the cache is off (a notification could be
-/// missed).
+/// deletion send a PostgreSQL NOTIFY that evicts the user's tokens everywhere (see `runInvalidationListener`), and
+/// while the listener is disconnected the cache is off (a notification could be missed). As a safety net for rows
+/// changed behind the service's back, an entry is trusted for `timeToLive` from its last check; a background sweep
+/// re-checks every recently used entry in one statement every half TTL (see `runRevalidation`), so tokens in use
+/// stay cached without a statement per request, and an entry the sweep could not confirm is checked again by the
+/// next request that uses it.
 public final class TokenCache: Sendable {
     private struct Cached {
-        let authentication: Authentication
-        let expiresAt: Date
-        let storedAt: ContinuousClock.Instant
+        var authentication: Authentication
+        var expiresAt: Date
+        /// When the database last confirmed the token (the start of that statement).
+        var checkedAt: ContinuousClock.Instant
+        var lastUsed: ContinuousClock.Instant
     }
 
     private struct State {
@@ -23,6 +27,13 @@ public final class TokenCache: Sendable {
         var enabled = false
         var hits = 0
         var misses = 0
+        var revalidated = 0
+
+        mutating func remove(_ hash: [UInt8]) {
+            guard let cached = entries.removeValue(forKey: hash) else { return }
+            byUser[cached.authentication.userID]?.remove(hash)
+            if byUser[cached.authentication.userID]?.isEmpty == true { byUser[cached.authentication.userID] = nil }
+        }
     }
 
     /// Counts since start, and whether the cache is on, for metrics.
@@ -31,37 +42,62 @@ public final class TokenCache: Sendable {
         public let hits: Int
         public let misses: Int
         public let size: Int
+        /// Entries confirmed by the background sweep.
+        public let revalidated: Int
+    }
+
+    /// A token the sweep should confirm.
+    struct Due: Sendable {
+        let userID: UUID
+        let tokenHash: [UInt8]
+    }
+
+    /// What the database says of a token the sweep asked about.
+    struct Confirmation: Sendable {
+        let weightUnit: WeightUnit
+        let expiresAt: Date
     }
 
     let timeToLive: Duration
+    /// Entries unused for this long are dropped by the sweep instead of re-checked.
+    let idleLimit: Duration
     let capacity: Int
     private let state = Mutex(State())
 
-    init(timeToLive: Duration, capacity: Int = 100_000) {
+    init(timeToLive: Duration, idleLimit: Duration = .seconds(60), capacity: Int = 100_000) {
         self.timeToLive = timeToLive
+        self.idleLimit = idleLimit
         self.capacity = capacity
     }
 
     /// The cached authentication for a token hash, if fresh; and the generation to pass to `store` after a miss.
     func lookup(_ hash: [UInt8], now: Date = Date()) -> (Authentication?, generation: UInt64) {
-        state.withLock { s in
+        let instant = ContinuousClock.now
+        return state.withLock { s in
             guard s.enabled, let cached = s.entries[hash] else {
                 s.misses += 1
                 return (nil, s.generation)
             }
-            guard cached.expiresAt > now, cached.storedAt.duration(to: .now) < timeToLive else {
-                s.entries[hash] = nil
-                s.byUser[cached.authentication.userID]?.remove(hash)
+            guard cached.expiresAt > now, cached.checkedAt.duration(to: instant) < timeToLive else {
+                s.remove(hash)
                 s.misses += 1
                 return (nil, s.generation)
             }
             s.hits += 1
+            s.entries[hash]!.lastUsed = instant
             return (cached.authentication, s.generation)
         }
     }
 
-    /// Remembers a verified token, unless something was evicted since `generation` was read.
-    func store(_ authentication: Authentication, expiresAt: Date, generation: UInt64) {
+    /// The generation to pass to `store` for a token verified from now on (a token just issued, say).
+    var generation: UInt64 {
+        state.withLock { $0.generation }
+    }
+
+    /// Remembers a token the database confirmed at `checkedAt`, unless something was evicted since `generation`.
+    func store(
+        _ authentication: Authentication, expiresAt: Date, generation: UInt64, checkedAt: ContinuousClock.Instant
+    ) {
         state.withLock { s in
             guard s.enabled, s.generation == generation, timeToLive > .zero else { return }
             if s.entries.count >= capacity {
@@ -69,13 +105,53 @@ public final class TokenCache: Sendable {
                 s.byUser.removeAll(keepingCapacity: true)
             }
             s.entries[authentication.tokenHash] = Cached(
-                authentication: authentication, expiresAt: expiresAt, storedAt: .now)
+                authentication: authentication, expiresAt: expiresAt, checkedAt: checkedAt, lastUsed: .now)
             s.byUser[authentication.userID, default: []].insert(authentication.tokenHash)
         }
     }
 
+    /// Drops entries idle for `idleLimit`, and lists those last checked `age` ago or more, for the sweep.
+    func due(checkedBefore age: Duration) -> [Due] {
+        let now = ContinuousClock.now
+        return state.withLock { s in
+            var due: [Due] = []
+            for (hash, cached) in s.entries {
+                if cached.lastUsed.duration(to: now) >= idleLimit {
+                    s.remove(hash)
+                } else if cached.checkedAt.duration(to: now) >= age {
+                    due.append(Due(userID: cached.authentication.userID, tokenHash: hash))
+                }
+            }
+            return due
+        }
+    }
+
+    /// Applies the sweep's answer for `asked`, confirmed as of `checkedAt`: confirmed entries are trusted again,
+    /// the others forgotten. Entries evicted meanwhile stay evicted (only entries still present are touched).
+    func revalidated(_ asked: [Due], confirmed: [[UInt8]: Confirmation], checkedAt: ContinuousClock.Instant) {
+        state.withLock { s in
+            for item in asked {
+                guard let cached = s.entries[item.tokenHash] else { continue }
+                if let confirmation = confirmed[item.tokenHash] {
+                    guard cached.checkedAt < checkedAt else { continue }
+                    s.entries[item.tokenHash] = Cached(
+                        authentication: Authentication(
+                            userID: item.userID, weightUnit: confirmation.weightUnit, tokenHash: item.tokenHash),
+                        expiresAt: confirmation.expiresAt, checkedAt: checkedAt, lastUsed: cached.lastUsed)
+                    s.revalidated += 1
+                } else {
+                    s.remove(item.tokenHash)
+                }
+            }
+        }
+    }
+
     var statistics: Statistics {
-        state.withLock { Statistics(enabled: $0.enabled, hits: $0.hits, misses: $0.misses, size: $0.entries.count) }
+        state.withLock {
+            Statistics(
+                enabled: $0.enabled, hits: $0.hits, misses: $0.misses, size: $0.entries.count,
+                revalidated: $0.revalidated)
+        }
     }
 
     /// Forgets every token of `userID`.

@@ -22,13 +22,19 @@ public final class TokenService: Sendable {
     func issue(for user: User) async throws -> IssuedToken {
         let token = BearerToken(newFor: user.id)
         let seconds = Int(lifetime.components.seconds)
+        let (generation, checkedAt) = (cache.generation, ContinuousClock.now)
         let rows = try await database.query(
             SQL("""
                 INSERT INTO auth_tokens (user_id, token_hash, expires_at)
                 VALUES (\(user.id), \(token.hash), now() + make_interval(secs => \(seconds)))
                 RETURNING expires_at
                 """, name: "tokens.issue"))
-        return IssuedToken(token: token.text, expiresAt: try rows[0].decode(column: "expires_at"), user: user)
+        let expiresAt: Date = try rows[0].decode(column: "expires_at")
+        // Its first request on this instance then needs no statement of its own.
+        cache.store(
+            Authentication(userID: user.id, weightUnit: user.weightUnit, tokenHash: token.hash), expiresAt: expiresAt,
+            generation: generation, checkedAt: checkedAt)
+        return IssuedToken(token: token.text, expiresAt: expiresAt, user: user)
     }
 
     /// Checks a bearer token: from the cache when fresh, else in one database round trip.
@@ -38,6 +44,7 @@ public final class TokenService: Sendable {
         let hash = token.hash
         let (cached, generation) = cache.lookup(hash)
         if let cached { return cached }
+        let checkedAt = ContinuousClock.now
         let rows = try await database.query(
             SQL("""
                 SELECT u.weight_unit, t.expires_at
@@ -47,7 +54,8 @@ public final class TokenService: Sendable {
         guard let row = rows.first else { throw ServiceError.unauthenticated }
         let authentication = Authentication(
             userID: token.userID, weightUnit: try row.decode(column: "weight_unit"), tokenHash: hash)
-        cache.store(authentication, expiresAt: try row.decode(column: "expires_at"), generation: generation)
+        cache.store(
+            authentication, expiresAt: try row.decode(column: "expires_at"), generation: generation, checkedAt: checkedAt)
         return authentication
     }
 
@@ -105,5 +113,63 @@ public final class TokenService: Sendable {
             delay = min(delay * 2, .seconds(1))
         }
         cache.setEnabled(false)
+    }
+
+    /// Re-checks the cached tokens in use every half TTL, in one statement per 5,000 tokens, so that tokens in use
+    /// stay cached without a statement per request; what the database no longer has is forgotten. Runs for the
+    /// life of the server; a failed sweep is logged and leaves entries to expire, after which requests check them.
+    public func runRevalidation(logger: Logger) async {
+        let interval = cache.timeToLive / 2
+        guard interval > .zero else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            // Checked a quarter TTL ago or more: so every entry in use is confirmed at each sweep, well before its TTL.
+            let due = cache.due(checkedBefore: interval / 2)
+            var start = 0
+            while start < due.count, !Task.isCancelled {
+                let batch = Array(due[start..<min(start + 5_000, due.count)])
+                start += batch.count
+                do {
+                    try await revalidate(batch)
+                } catch {
+                    logger.warning(
+                        "token cache revalidation failed", metadata: ["tokens": "\(batch.count)", "error": "\(error)"])
+                    break
+                }
+            }
+        }
+    }
+
+    /// Asks the database which of `batch` are still live tokens, and tells the cache.
+    func revalidate(_ batch: [TokenCache.Due]) async throws {
+        // One bound value: `user_id:token_hash_hex` pairs, comma-separated, taken apart by the statement.
+        let pairs = batch.map { "\($0.userID.uuidString):\(Self.hex($0.tokenHash))" }.joined(separator: ",")
+        let checkedAt = ContinuousClock.now
+        let rows = try await database.query(
+            SQL("""
+                SELECT t.token_hash, u.weight_unit, t.expires_at
+                FROM (SELECT split_part(pair, ':', 1)::uuid AS user_id, decode(split_part(pair, ':', 2), 'hex') AS token_hash
+                      FROM unnest(string_to_array(\(pairs), ',')) AS pair) AS asked
+                JOIN auth_tokens t ON t.user_id = asked.user_id AND t.token_hash = asked.token_hash
+                JOIN users u ON u.id = t.user_id
+                WHERE t.expires_at > now()
+                """, name: "tokens.revalidate"))
+        var confirmed: [[UInt8]: TokenCache.Confirmation] = [:]
+        for row in rows {
+            confirmed[try row.decode([UInt8].self, column: "token_hash")] = TokenCache.Confirmation(
+                weightUnit: try row.decode(column: "weight_unit"), expiresAt: try row.decode(column: "expires_at"))
+        }
+        cache.revalidated(batch, confirmed: confirmed, checkedAt: checkedAt)
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (i, byte) in bytes.enumerated() {
+                out[2 * i] = digits[Int(byte >> 4)]
+                out[2 * i + 1] = digits[Int(byte & 0xF)]
+            }
+            return bytes.count * 2
+        }
     }
 }

@@ -17,6 +17,7 @@ struct RoutabilityTests {
         "server_secrets.cursor": "a reference table read once at start",
         "schema_migrations.list": "migrations, not requests",
         "maintenance.purge": "background clean-up, by design across all shards",
+        "tokens.revalidate": "background re-check of cached tokens, many users at once; each pair carries its user_id",
         "tokens.authenticate": "checked below: filtered by t.user_id",
     ]
 

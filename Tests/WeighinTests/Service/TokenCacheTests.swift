@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+import Testing
+@testable import WeighinService
+
+/// The token cache costs requests no statement while their token is in use, and still lets go of what the
+/// database no longer has: revoked behind the service's back (no NOTIFY), a token is refused within one TTL.
+@Suite("Service: token cache and its background revalidation")
+struct TokenCacheTests {
+    /// Statements sent, by name.
+    final class StatementCounts: Sendable {
+        private let counts = Mutex<[String: Int]>([:])
+        func record(_ name: String) { counts.withLock { $0[name, default: 0] += 1 } }
+        func reset() { counts.withLock { $0.removeAll() } }
+        var snapshot: [String: Int] { counts.withLock { $0 } }
+    }
+
+    /// Services on a fresh database with the cache's listener and sweep running, counting statements by name.
+    func withServices(
+        timeToLive: Duration, _ body: (WeighinServices, StatementCounts) async throws -> Void
+    ) async throws {
+        let counts = StatementCounts()
+        var observed = try PostgresConfiguration(conninfo: try await TestCluster.makeDatabase())
+        observed.onStatement = { sql in counts.record(sql.name ?? "unnamed") }
+        let connection = observed
+        let pool = PostgresPool(configuration: .init(connection: connection, size: 2))
+        defer { pool.close() }
+        var configuration = TestApp.service
+        configuration.tokenCacheTimeToLive = timeToLive
+        let services = try await WeighinServices(database: pool, configuration: configuration)
+        let logger = Logger(label: "test")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await services.tokens.runInvalidationListener(configuration: connection, logger: logger) }
+            group.addTask { await services.tokens.runRevalidation(logger: logger) }
+            let started = ContinuousClock.now
+            while !services.tokens.cacheStatistics.enabled, started.duration(to: .now) < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try #require(services.tokens.cacheStatistics.enabled, "the invalidation listener connected")
+            do {
+                try await body(services, counts)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
+    }
+
+    func newToken(_ services: WeighinServices) async throws -> String {
+        let email = "cache-\(UUID().uuidString.prefix(8))@example.com"
+        _ = try await services.accounts.register(Registration(email: email, name: "Cache", password: "correct horse"))
+        return try await services.accounts.logIn(email: email, password: "correct horse").token
+    }
+
+    @Test func aTokenInUseStaysCachedPastItsTimeToLiveWithoutAStatementPerRequest() async throws {
+        try await withServices(timeToLive: .seconds(1)) { services, counts in
+            let token = try await newToken(services)
+            counts.reset()
+            // Three TTLs of requests every 20 ms: the sweep (every 500 ms) re-checks the token in the background.
+            let started = ContinuousClock.now
+            var requests = 0
+            while started.duration(to: .now) < .seconds(3) {
+                _ = try await services.tokens.authenticate(token)
+                requests += 1
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let seen = counts.snapshot
+            #expect(requests > 50)
+            #expect(seen["tokens.authenticate", default: 0] == 0, "\(seen)")
+            #expect(seen["tokens.revalidate", default: 0] >= 4, "\(seen)")
+            #expect(services.tokens.cacheStatistics.revalidated >= 4)
+        }
+    }
+
+    @Test func aTokenDeletedBehindTheServicesBackIsRefusedWithinOneTimeToLive() async throws {
+        try await withServices(timeToLive: .milliseconds(600)) { services, _ in
+            let token = try await newToken(services)
+            _ = try await services.tokens.authenticate(token)
+            // No NOTIFY: only the sweep or the TTL can notice.
+            try await services.database.query("DELETE FROM auth_tokens")
+            let deleted = ContinuousClock.now
+            var refused = false
+            while !refused, deleted.duration(to: .now) < .seconds(2) {
+                do {
+                    _ = try await services.tokens.authenticate(token)
+                    try await Task.sleep(for: .milliseconds(20))
+                } catch ServiceError.unauthenticated {
+                    refused = true
+                }
+            }
+            #expect(refused)
+            #expect(deleted.duration(to: .now) < .milliseconds(700), "refused within one TTL")
+        }
+    }
+
+    @Test func idleEntriesAreDroppedRatherThanRechecked() async throws {
+        let cache = TokenCache(timeToLive: .seconds(10), idleLimit: .milliseconds(100))
+        cache.setEnabled(true)
+        let user = UUID()
+        let authentication = Authentication(userID: user, weightUnit: .kg, tokenHash: [1, 2, 3])
+        cache.store(authentication, expiresAt: .distantFuture, generation: cache.generation, checkedAt: .now)
+        #expect(cache.due(checkedBefore: .zero).map(\.tokenHash) == [[1, 2, 3]])
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(cache.due(checkedBefore: .zero).isEmpty)
+        #expect(cache.statistics.size == 0)
+    }
+
+    @Test func aSweepAnswerNeverBringsBackAnEvictedToken() {
+        let cache = TokenCache(timeToLive: .seconds(10))
+        cache.setEnabled(true)
+        let user = UUID()
+        let authentication = Authentication(userID: user, weightUnit: .kg, tokenHash: [9])
+        cache.store(authentication, expiresAt: .distantFuture, generation: cache.generation, checkedAt: .now)
+        let due = cache.due(checkedBefore: .zero)
+        let askedAt = ContinuousClock.now
+        cache.evict(userID: user)  // a NOTIFY arrives while the sweep's statement runs
+        cache.revalidated(due, confirmed: [[9]: .init(weightUnit: .kg, expiresAt: .distantFuture)], checkedAt: askedAt)
+        #expect(cache.lookup([9]).0 == nil)
+        // And an entry the database did not confirm is forgotten.
+        cache.store(authentication, expiresAt: .distantFuture, generation: cache.generation, checkedAt: .now)
+        cache.revalidated(cache.due(checkedBefore: .zero), confirmed: [:], checkedAt: .now)
+        #expect(cache.lookup([9]).0 == nil)
+    }
+}
