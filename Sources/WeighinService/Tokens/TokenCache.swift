@@ -89,11 +89,6 @@ public final class TokenCache: Sendable {
         }
     }
 
-    /// The generation to pass to `store` for a token verified from now on (a token just issued, say).
-    var generation: UInt64 {
-        state.withLock { $0.generation }
-    }
-
     /// Remembers a token the database confirmed at `checkedAt`, unless something was evicted since `generation`.
     func store(
         _ authentication: Authentication, expiresAt: Date, generation: UInt64, checkedAt: ContinuousClock.Instant

@@ -22,19 +22,13 @@ public final class TokenService: Sendable {
     func issue(for user: User) async throws -> IssuedToken {
         let token = BearerToken(newFor: user.id)
         let seconds = Int(lifetime.components.seconds)
-        let (generation, checkedAt) = (cache.generation, ContinuousClock.now)
         let rows = try await database.query(
             SQL("""
                 INSERT INTO auth_tokens (user_id, token_hash, expires_at)
                 VALUES (\(user.id), \(token.hash), now() + make_interval(secs => \(seconds)))
                 RETURNING expires_at
                 """, name: "tokens.issue"))
-        let expiresAt: Date = try rows[0].decode(column: "expires_at")
-        // Its first request on this instance then needs no statement of its own.
-        cache.store(
-            Authentication(userID: user.id, weightUnit: user.weightUnit, tokenHash: token.hash), expiresAt: expiresAt,
-            generation: generation, checkedAt: checkedAt)
-        return IssuedToken(token: token.text, expiresAt: expiresAt, user: user)
+        return IssuedToken(token: token.text, expiresAt: try rows[0].decode(column: "expires_at"), user: user)
     }
 
     /// Checks a bearer token: from the cache when fresh, else in one database round trip.
