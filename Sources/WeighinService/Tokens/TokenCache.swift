@@ -7,9 +7,9 @@ import Synchronization
 /// deletion send a PostgreSQL NOTIFY that evicts the user's tokens everywhere (see `runInvalidationListener`), and
 /// while the listener is disconnected the cache is off (a notification could be missed). As a safety net for rows
 /// changed behind the service's back, an entry is trusted for `timeToLive` from its last check; a background sweep
-/// re-checks every recently used entry in one statement every half TTL (see `runRevalidation`), so tokens in use
-/// stay cached without a statement per request, and an entry the sweep could not confirm is checked again by the
-/// next request that uses it.
+/// re-checks recently used entries in small batches before their TTL runs out (see `runRevalidation`), so tokens in
+/// use stay cached without a statement per request, and an entry the sweep could not confirm is checked again by
+/// the next request that uses it.
 public final class TokenCache: Sendable {
     private struct Cached {
         var authentication: Authentication

@@ -59,7 +59,7 @@ struct TokenCacheTests {
         try await withServices(timeToLive: .seconds(1)) { services, counts in
             let token = try await newToken(services)
             counts.reset()
-            // Three TTLs of requests every 20 ms: the sweep (every 500 ms) re-checks the token in the background.
+            // Three TTLs of requests every 20 ms: the sweep re-checks the token in the background every 750 ms or so.
             let started = ContinuousClock.now
             var requests = 0
             while started.duration(to: .now) < .seconds(3) {
@@ -70,8 +70,8 @@ struct TokenCacheTests {
             let seen = counts.snapshot
             #expect(requests > 50)
             #expect(seen["tokens.authenticate", default: 0] == 1, "only the token's first use: \(seen)")
-            #expect(seen["tokens.revalidate", default: 0] >= 4, "\(seen)")
-            #expect(services.tokens.cacheStatistics.revalidated >= 4)
+            #expect(seen["tokens.revalidate", default: 0] >= 2, "\(seen)")
+            #expect(services.tokens.cacheStatistics.revalidated >= 2)
         }
     }
 
