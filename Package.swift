@@ -24,6 +24,8 @@ let package = Package(
     targets: [
         // libpq's C API, from the system (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // glibc's malloc.h, for capping malloc arenas in the server.
+        .systemLibrary(name: "CMalloc"),
         // A thin async wrapper over libpq: binds, codecs, errors, pipelined connections, the pool.
         .target(
             name: "Postgres",
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "WeighinHTTP",
             dependencies: [
-                "Migrations", "Postgres", "PrivateCluster", "WeighinService", "WireFormats",
+                "CMalloc", "Migrations", "Postgres", "PrivateCluster", "WeighinService", "WireFormats",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

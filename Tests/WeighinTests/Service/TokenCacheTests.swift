@@ -56,20 +56,22 @@ struct TokenCacheTests {
     }
 
     @Test func aTokenInUseStaysCachedPastItsTimeToLiveWithoutAStatementPerRequest() async throws {
-        try await withServices(timeToLive: .seconds(1)) { services, counts in
+        try await withServices(timeToLive: .seconds(2)) { services, counts in
             let token = try await newToken(services)
             counts.reset()
-            // Three TTLs of requests every 20 ms: the sweep re-checks the token in the background every 750 ms or so.
+            // Requests every 20 ms for 2.25 TTLs: the sweep re-checks the token in the background every 1.5 s or so.
+            // Without it the token would be checked once per TTL (3 times); a sweep delayed past the TTL's last
+            // quarter on a loaded machine costs one more check, allowed here.
             let started = ContinuousClock.now
             var requests = 0
-            while started.duration(to: .now) < .seconds(3) {
+            while started.duration(to: .now) < .milliseconds(4500) {
                 _ = try await services.tokens.authenticate(token)
                 requests += 1
                 try await Task.sleep(for: .milliseconds(20))
             }
             let seen = counts.snapshot
             #expect(requests > 50)
-            #expect(seen["tokens.authenticate", default: 0] == 1, "only the token's first use: \(seen)")
+            #expect((1...2).contains(seen["tokens.authenticate", default: 0]), "the token's first use: \(seen)")
             #expect(seen["tokens.revalidate", default: 0] >= 2, "\(seen)")
             #expect(services.tokens.cacheStatistics.revalidated >= 2)
         }
