@@ -20,13 +20,8 @@ struct EndToEndTests {
         return configuration
     }
 
-    @Test("Closed loop: seeds through the API, runs every scenario, counts 503s by status, writes JSON")
-    func closedLoop() async throws {
-        let server = try await FakeWeighinServer.start(FakeBehaviour(statsStatus: .serviceUnavailable, closeEvery: 40))
-        var configuration = try configuration(server)
-        configuration.mix = try ScenarioMix(parsing: "list=40,create=20,stats=10,get=10,trend=10,me=10")
-        let jsonPath = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID().uuidString).json").path
-        configuration.jsonOutputPath = jsonPath
+    /// Runs `configuration` against `server`, and stops the server whether the run succeeds or throws.
+    private func run(_ configuration: LoadTestConfiguration, on server: FakeWeighinServer) async throws -> LoadTestReport {
         let report: LoadTestReport
         do {
             report = try await runLoadTest(configuration, output: .silent)
@@ -35,6 +30,17 @@ struct EndToEndTests {
             throw error
         }
         try await server.stop()
+        return report
+    }
+
+    @Test("Closed loop: seeds through the API, runs every scenario, counts 503s by status, writes JSON")
+    func closedLoop() async throws {
+        let server = try await FakeWeighinServer.start(FakeBehaviour(statsStatus: .serviceUnavailable, closeEvery: 40))
+        var configuration = try configuration(server)
+        configuration.mix = try ScenarioMix(parsing: "list=40,create=20,stats=10,get=10,trend=10,me=10")
+        let jsonPath = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID().uuidString).json").path
+        configuration.jsonOutputPath = jsonPath
+        let report = try await run(configuration, on: server)
 
         #expect(report.seeding?.users == 6)
         #expect(report.seeding?.createdUsers == 6)
@@ -85,14 +91,7 @@ struct EndToEndTests {
         configuration.warmup = .zero
         configuration.duration = .seconds(1)
         configuration.drainTimeout = .seconds(1)
-        let report: LoadTestReport
-        do {
-            report = try await runLoadTest(configuration, output: .silent)
-        } catch {
-            try await server.stop()
-            throw error
-        }
-        try await server.stop()
+        let report = try await run(configuration, on: server)
 
         #expect(report.mode == "open" && report.targetRate == 100)
         // Every due request is counted: answered, or cut as a timeout at the end of the drain.
@@ -118,14 +117,7 @@ struct EndToEndTests {
         configuration.warmup = .zero
         configuration.requestTimeout = .milliseconds(300)
         configuration.duration = .seconds(1)
-        let report: LoadTestReport
-        do {
-            report = try await runLoadTest(configuration, output: .silent)
-        } catch {
-            try await server.stop()
-            throw error
-        }
-        try await server.stop()
+        let report = try await run(configuration, on: server)
         #expect(report.overall.requests > 0)
         #expect(report.overall.errorsByStatus.keys.sorted() == ["timeout"])
         #expect(report.overall.errors == report.overall.requests)
