@@ -440,6 +440,13 @@ class Server:
     def wait(self, timeout):
         return self.proc.wait(timeout=timeout)
 
+    def exit_code_within(self, timeout):
+        """The exit code, or None when the process has not exited within `timeout` seconds."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def stop(self):
         if not self.alive():
             return

@@ -23,7 +23,7 @@ import harness as h
 POOL = 2
 POOL_TIMEOUT = 2.0
 SLACK = 0.5
-PIPELINE_DEPTH = 32       # PostgresPool.Configuration.pipelineDepth (not a flag)
+PIPELINE_DEPTH = 4        # PostgresPool.Configuration.pipelineDepth's default (not a flag)
 QUEUE_BOUND = 1024        # PostgresPool.Configuration.maxWaiters (not a flag)
 WAVE = 1500
 MEMORY_SLACK_MB = 16

@@ -96,10 +96,7 @@ def phase_load(report, base, cluster):
     refused = refused_after(server.port, t0)
     time.sleep(max(0.0, t0 + 2.0 - time.monotonic()))
     lock.release()
-    try:
-        code = server.wait(DRAIN + 15)
-    except Exception:  # noqa: BLE001
-        code = None
+    code = server.exit_code_within(DRAIN + 15)
     t_exit = time.monotonic() - t0
     h.join_all(threads + extra, 30)
 
@@ -162,10 +159,7 @@ def phase_private(report, base):
     h.request(server.url, "POST", "/v1/entries", token=user.token, json_body=h.entry_body("tm-private"))
     t0 = time.monotonic()
     server.signal(signal.SIGTERM)
-    try:
-        code = server.wait(30)
-    except Exception:  # noqa: BLE001
-        code = None
+    code = server.exit_code_within(30)
     gone_deadline = time.monotonic() + 5
     while pid_alive(postmaster) and time.monotonic() < gone_deadline:
         time.sleep(0.1)
@@ -189,10 +183,7 @@ def phase_drain_bound(report, base, cluster):
     time.sleep(1.0)
     t0 = time.monotonic()
     server.signal(signal.SIGTERM)
-    try:
-        code = server.wait(30)
-    except Exception:  # noqa: BLE001
-        code = None
+    code = server.exit_code_within(30)
     took = time.monotonic() - t0
     lock.release()
     h.join_all(t, 10)
