@@ -137,19 +137,25 @@ public final class TokenService: Sendable {
 
     /// Asks the database which of `batch` are still live tokens, and tells the cache.
     func revalidate(_ batch: [TokenCache.Due]) async throws {
-        // One bound value: `user_id:token_hash_hex` pairs, comma-separated, taken apart by the statement.
-        let pairs = batch.map { "\($0.userID.uuidString):\(Self.hex($0.tokenHash))" }.joined(separator: ",")
+        // One bound bytea of 48-byte records (user id, then token hash), taken apart by the statement.
+        var packed: [UInt8] = []
+        packed.reserveCapacity(batch.count * 48)
+        for item in batch {
+            withUnsafeBytes(of: item.userID.uuid) { packed += $0 }
+            packed += item.tokenHash
+        }
         let checkedAt = ContinuousClock.now
         let rows = try await database.query(
             SQL("""
+                WITH asked AS (SELECT \(packed) AS records)
                 SELECT t.token_hash, u.weight_unit, t.expires_at
-                FROM unnest(string_to_array(\(pairs), ',')) AS pair
-                -- LATERAL ... OFFSET 0 (not flattened into a join): one primary-key probe per pair, whatever the
-                -- planner guesses of unnest's row count; never a scan of every live token.
+                FROM asked CROSS JOIN generate_series(0, length(asked.records) / 48 - 1) AS i
+                -- LATERAL ... OFFSET 0 (not flattened into a join): one primary-key probe per record, whatever the
+                -- planner guesses of the series' length; never a scan of every live token.
                 CROSS JOIN LATERAL (
                     SELECT user_id, token_hash, expires_at FROM auth_tokens
-                    WHERE user_id = split_part(pair, ':', 1)::uuid
-                      AND token_hash = decode(split_part(pair, ':', 2), 'hex') AND expires_at > now()
+                    WHERE user_id = encode(substring(asked.records FROM i * 48 + 1 FOR 16), 'hex')::uuid
+                      AND token_hash = substring(asked.records FROM i * 48 + 17 FOR 32) AND expires_at > now()
                     OFFSET 0) AS t
                 CROSS JOIN LATERAL (SELECT weight_unit FROM users WHERE id = t.user_id OFFSET 0) AS u
                 """, name: "tokens.revalidate"))
@@ -159,16 +165,5 @@ public final class TokenService: Sendable {
                 weightUnit: try row.decode(column: "weight_unit"), expiresAt: try row.decode(column: "expires_at"))
         }
         cache.revalidated(batch, confirmed: confirmed, checkedAt: checkedAt)
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-            for (i, byte) in bytes.enumerated() {
-                out[2 * i] = digits[Int(byte >> 4)]
-                out[2 * i + 1] = digits[Int(byte & 0xF)]
-            }
-            return bytes.count * 2
-        }
     }
 }
