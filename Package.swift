@@ -26,11 +26,13 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // glibc's malloc.h, for capping malloc arenas in the server.
         .systemLibrary(name: "CMalloc"),
+        // Values every layer shares: calendar dates, timestamp text, exact decimal text, hex, base64url, durations.
+        .target(name: "Primitives"),
         // A thin async wrapper over libpq: binds, codecs, errors, pipelined connections, the pool.
         .target(
             name: "Postgres",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "Primitives",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
         // A PostgreSQL cluster of the project's own (initdb/pg_ctl), for `serve` without DATABASE_URL and for tests.
@@ -46,18 +48,18 @@ let package = Package(
         .target(
             name: "WeighinService",
             dependencies: [
-                "Postgres",
+                "Postgres", "Primitives",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Strict JSON and CSV reading and writing (exact decimals, no silent drops).
-        .target(name: "WireFormats"),
+        .target(name: "WireFormats", dependencies: ["Primitives"]),
         // The HTTP front: Hummingbird router, bearer auth, problem JSON, metrics, OpenAPI document.
         .target(
             name: "WeighinHTTP",
             dependencies: [
-                "CMalloc", "Migrations", "Postgres", "PrivateCluster", "WeighinService", "WireFormats",
+                "CMalloc", "Migrations", "Postgres", "Primitives", "PrivateCluster", "WeighinService", "WireFormats",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -71,7 +73,7 @@ let package = Package(
         .target(
             name: "LoadTest",
             dependencies: [
-                "Postgres",
+                "Primitives",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -80,14 +82,14 @@ let package = Package(
         .executableTarget(
             name: "weighin",
             dependencies: [
-                "LoadTest", "Postgres", "Migrations", "WeighinService", "WeighinHTTP",
+                "LoadTest", "Postgres", "Primitives", "Migrations", "WeighinService", "WeighinHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "WeighinTests",
             dependencies: [
-                "Postgres", "PrivateCluster", "Migrations", "WeighinService", "WeighinHTTP", "WireFormats",
+                "Postgres", "Primitives", "PrivateCluster", "Migrations", "WeighinService", "WeighinHTTP", "WireFormats",
                 "LoadTest", "weighin",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

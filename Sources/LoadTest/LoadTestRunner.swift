@@ -130,7 +130,7 @@ private struct LoadTestRun {
         for (worker, _) in workers {
             worker.eventLoop.execute { worker.value.start(schedule) }
         }
-        output.log("running \(describeLoad()) for \(formatNumber(configuration.duration.seconds)) s after \(formatNumber(configuration.warmup.seconds)) s warm-up")
+        output.log("running \(describeLoad()) for \(formatNumber(configuration.duration.inSeconds)) s after \(formatNumber(configuration.warmup.inSeconds)) s warm-up")
 
         let boundWorkers = workers.map(\.worker)
         let progressTask = output.progress.map { sink in
@@ -173,7 +173,7 @@ private struct LoadTestRun {
                 phase = "warm-up"
             } else if now < schedule.measureEnd {
                 let elapsed = (Double(now - schedule.measureStart) / 1e9).rounded()
-                phase = "\(formatNumber(elapsed))s/\(formatNumber(configuration.duration.seconds))s"
+                phase = "\(formatNumber(elapsed))s/\(formatNumber(configuration.duration.inSeconds))s"
             } else {
                 phase = "draining"
             }
@@ -192,7 +192,7 @@ private struct LoadTestRun {
     }
 
     private func makeReport(mix: ScenarioMix, seeding: SeedingSummary?, statistics: RunStatistics?) -> LoadTestReport {
-        let seconds = configuration.duration.seconds
+        let seconds = configuration.duration.inSeconds
         let statistics = statistics ?? RunStatistics()
         var rate: Double?
         if case .openLoop(let requestsPerSecond, _) = configuration.load { rate = requestsPerSecond }
@@ -202,7 +202,7 @@ private struct LoadTestRun {
             connections: configuration.load.connections,
             threads: configuration.threads,
             targetRate: rate,
-            warmupSeconds: configuration.warmup.seconds,
+            warmupSeconds: configuration.warmup.inSeconds,
             durationSeconds: seconds,
             mix: mix.description,
             seedOnly: configuration.seedOnly,

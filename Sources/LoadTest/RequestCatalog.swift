@@ -1,4 +1,4 @@
-import Postgres
+import Primitives
 import NIOCore
 
 /// A user the load loop can act as: a bearer token and some of the user's entry ids.

@@ -14,7 +14,7 @@ final class SeedConnection {
     init(eventLoop: any EventLoop, target: LoadTestTarget, timeout: Duration) async throws {
         self.eventLoop = eventLoop
         self.target = target
-        self.timeout = .nanoseconds(timeout.nanoseconds)
+        self.timeout = TimeAmount(timeout)
         channel = try await connect()
     }
 

@@ -1,4 +1,4 @@
-import Postgres
+import Primitives
 import Foundation
 import NIOCore
 
@@ -43,7 +43,7 @@ struct Seeder {
             users: results.count,
             createdUsers: created,
             entries: created * configuration.entriesPerUser,
-            seconds: (ContinuousClock.now - started).seconds
+            seconds: (ContinuousClock.now - started).inSeconds
         )
         return (results.map(\.1), summary)
     }

@@ -1,3 +1,5 @@
+import Primitives
+
 /// The rows of a `COPY ... FROM STDIN`, in PostgreSQL's text format.
 ///
 /// Bulk loads go through COPY because it stores rows many times faster than INSERT statements.
@@ -41,11 +43,7 @@ public struct CopyData: Sendable {
 
     /// bytea in COPY text: `\\x` then hex (the backslash itself escaped).
     private mutating func appendHex(_ raw: [UInt8]) {
-        let digits = Array("0123456789abcdef".utf8)
         bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")]
-        for byte in raw {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0f)])
-        }
+        Hex.append(raw, to: &bytes)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// A Swift value that can be bound as a statement parameter.
 ///
@@ -54,14 +55,14 @@ extension Double: PostgresEncodable {
 extension Decimal: PostgresEncodable {
     public static var postgresType: PostgresType { .numeric }
     public var postgresBytes: [UInt8]? {
-        // Foundation prints Decimal in plain positional notation, which numeric reads back exactly.
-        isNaN ? Array("NaN".utf8) : Array(description.utf8)
+        // Plain positional notation, which numeric reads back exactly.
+        Array(plainText.utf8)
     }
 }
 
 extension UUID: PostgresEncodable {
     public static var postgresType: PostgresType { .uuid }
-    public var postgresBytes: [UInt8]? { Array(uuidString.utf8) }
+    public var postgresBytes: [UInt8]? { Array(lowercasedString.utf8) }
 }
 
 extension CalendarDate: PostgresEncodable {
@@ -72,7 +73,7 @@ extension CalendarDate: PostgresEncodable {
 extension Date: PostgresEncodable {
     public static var postgresType: PostgresType { .timestamptz }
     /// ISO 8601 in UTC with microseconds, PostgreSQL's own precision.
-    public var postgresBytes: [UInt8]? { Array(PostgresTimestamp.format(self).utf8) }
+    public var postgresBytes: [UInt8]? { Array(TimestampText.format(self).utf8) }
 }
 
 extension Array: PostgresEncodable where Element == UInt8 {

@@ -152,11 +152,6 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// Checks that the database answers (`SELECT 1`).
-    public func healthCheck() async throws {
-        try await query("SELECT 1")
-    }
-
     /// Current connection counts.
     public var statistics: Statistics {
         state.withLock { s in

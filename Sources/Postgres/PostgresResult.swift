@@ -29,11 +29,6 @@ public final class PostgresResult: @unchecked Sendable {
         Int(String(cString: PQcmdTuples(raw))) ?? 0
     }
 
-    /// The command tag, e.g. `INSERT 0 1`.
-    public var commandTag: String {
-        String(cString: PQcmdStatus(raw))
-    }
-
     @usableFromInline func isNull(row: Int, column: Int) -> Bool {
         PQgetisnull(raw, Int32(row), Int32(column)) != 0
     }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Primitives
 
 /// A JSON number kept as its exact source text, with exact conversions on demand.
 ///
@@ -42,7 +43,7 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible, Expressi
     ///
     /// That is the case for more than 38 significant digits, or an exponent outside `Decimal`'s range (`1e999`, `1e-999`).
     public var decimal: Decimal? {
-        normalized.decimal
+        Decimal(exactText: text.utf8)
     }
 
     /// Digits after the decimal point of the exact value with trailing zeros removed: `80.00` → 0, `72.35` → 2, `1e-3` → 3.
@@ -63,8 +64,7 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible, Expressi
 
     /// Text used by ``JSONValue/canonicalBytes``: plain notation of the exact value, or the source text when ``decimal`` is nil.
     var canonicalText: String {
-        let normalized = normalized
-        return normalized.decimalText == nil ? text : normalized.plainText
+        decimal?.plainText ?? text
     }
 
     var normalized: NormalizedDecimal {

@@ -1,7 +1,7 @@
 /// A JSON object whose members stay in source order, duplicates included.
 ///
 /// RFC 8259 leaves duplicate names to the application, so nothing is dropped here:
-/// ``subscript(_:)`` returns the first match and ``firstDuplicateKey`` lets the caller reject duplicates.
+/// ``subscript(_:)`` returns the first match and ``keys`` shows every name, so the caller can reject duplicates.
 /// Keys compare with Swift `String` equality.
 public struct JSONObject: Sendable, Equatable {
     /// One name/value pair.
@@ -33,13 +33,6 @@ public struct JSONObject: Sendable, Equatable {
     /// True when the object has no members.
     public var isEmpty: Bool {
         members.isEmpty
-    }
-
-    /// The first name (in source order) that occurs a second time, or nil when all names are distinct.
-    public var firstDuplicateKey: String? {
-        var seen = Set<String>()
-        seen.reserveCapacity(members.count)
-        return members.first { !seen.insert($0.key).inserted }?.key
     }
 
     /// Member-wise equality: same names and values in the same order.

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Primitives
 
 /// Streaming JSON encoder that appends compact RFC 8259 text to a byte buffer.
 ///

@@ -6,16 +6,11 @@ import Foundation
 
 /// A JSON number text reduced to exact sign × digits × 10^exponent, without leading or trailing zeros in `digits`.
 ///
-/// All numeric questions about a ``JSONNumber`` are answered from this form, so no value ever passes through `Double`.
+/// Equality, decimal places and integer values of a ``JSONNumber`` are answered from this form (of any size), so no
+/// value ever passes through `Double`; its `Decimal` value comes from `Decimal(exactText:)`.
 struct NormalizedDecimal: Equatable {
     /// Exponents beyond this magnitude are not tracked exactly; such numbers only compare by text.
     static let exponentCeiling = 1_000_000_000_000_000
-
-    /// Largest significant-digit count Foundation `Decimal` holds exactly.
-    static let maxDecimalDigits = 38
-
-    /// Foundation `Decimal` exponent range.
-    static let decimalExponents = -128...127
 
     var isNegative = false
     /// ASCII digits, first and last non-zero; empty for zero.
@@ -69,25 +64,6 @@ struct NormalizedDecimal: Equatable {
         digits.isEmpty
     }
 
-    /// `digits` and `exponent` as a string Foundation `Decimal` parses exactly, or nil when `Decimal` cannot hold the value.
-    ///
-    /// Large exponents are brought into range by padding zeros while the digit count allows it.
-    var decimalText: String? {
-        if isZero { return "0" }
-        guard !isExponentOverflowing, digits.count <= Self.maxDecimalDigits else { return nil }
-        let padding = max(0, exponent - Self.decimalExponents.upperBound)
-        guard digits.count + padding <= Self.maxDecimalDigits, exponent >= Self.decimalExponents.lowerBound else {
-            return nil
-        }
-        let zeros = String(repeating: "0", count: padding)
-        return "\(isNegative ? "-" : "")\(String(decoding: digits, as: UTF8.self))\(zeros)E\(exponent - padding)"
-    }
-
-    /// The exact value, or nil when `Decimal` cannot represent it.
-    var decimal: Decimal? {
-        decimalText.flatMap { Decimal(string: $0) }
-    }
-
     /// The exact value as an `Int`, or nil when it is fractional or out of range.
     var int: Int? {
         guard !isExponentOverflowing, exponent >= 0, digits.count + exponent <= 19 else { return isZero ? 0 : nil }
@@ -102,21 +78,5 @@ struct NormalizedDecimal: Equatable {
             value = next.partialValue
         }
         return value
-    }
-
-    /// Plain positional notation without exponent or redundant zeros, e.g. `-72.35`, `700`, `0.001`, `0`.
-    var plainText: String {
-        if isZero { return "0" }
-        let sign = isNegative ? "-" : ""
-        let text = String(decoding: digits, as: UTF8.self)
-        if exponent >= 0 {
-            return sign + text + String(repeating: "0", count: exponent)
-        }
-        let integerDigits = digits.count + exponent
-        if integerDigits > 0 {
-            let split = text.utf8.index(text.utf8.startIndex, offsetBy: integerDigits)
-            return "\(sign)\(text[..<split]).\(text[split...])"
-        }
-        return "\(sign)0.\(String(repeating: "0", count: -integerDigits))\(text)"
     }
 }

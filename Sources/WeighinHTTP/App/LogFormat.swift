@@ -3,6 +3,7 @@ import Logging
 import Postgres
 import Synchronization
 import WireFormats
+import Primitives
 
 /// How log lines are written.
 public enum LogFormat: String, CaseIterable, Sendable {
@@ -51,7 +52,7 @@ public struct JSONLogHandler: LogHandler {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("time")
-        writer.string(PostgresTimestamp.format(Date()))
+        writer.string(TimestampText.format(Date()))
         writer.key("level")
         writer.string(event.level.rawValue)
         writer.key("message")

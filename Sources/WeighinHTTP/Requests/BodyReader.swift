@@ -26,11 +26,6 @@ struct BodyReader {
         }
     }
 
-    /// Whether the member is present (even as null).
-    func has(_ key: String) -> Bool {
-        object[key] != nil
-    }
-
     /// A string member; a missing required member or another type is an error.
     mutating func string(_ key: String, required: Bool = false) -> String? {
         switch object[key] {

@@ -1,6 +1,7 @@
 import Hummingbird
 import Postgres
 import WeighinService
+import Primitives
 
 /// Reads query parameters, collecting every invalid one as a field error.
 struct QueryReader {

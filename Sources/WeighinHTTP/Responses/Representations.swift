@@ -2,34 +2,13 @@ import Foundation
 import Postgres
 import WeighinService
 import WireFormats
-
-extension UUID {
-    /// The canonical lower-case `8-4-4-4-12` form, in one allocation.
-    var lowercasedString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        return withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { buffer in
-                var position = 0
-                for (index, byte) in bytes.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        buffer[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    buffer[position] = digits[Int(byte >> 4)]
-                    buffer[position + 1] = digits[Int(byte & 0x0f)]
-                    position += 2
-                }
-                return position
-            }
-        }
-    }
-}
+import Primitives
 
 /// The JSON shapes of the contract, written member by member.
 extension JSONWriter {
     /// RFC 3339 in UTC with a `Z`, microseconds.
     mutating func timestamp(_ date: Date) {
-        string(PostgresTimestamp.format(date))
+        string(TimestampText.format(date))
     }
 
     mutating func date(_ day: CalendarDate) {

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import WeighinService
 import WireFormats
+import Primitives
 
 extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!

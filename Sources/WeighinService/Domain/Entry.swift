@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Primitives
 
 /// A weight entry, with its weight exactly as entered.
 public struct Entry: Sendable, Equatable {

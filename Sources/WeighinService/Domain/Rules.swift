@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Primitives
 
 /// Collects field failures so a request reports all of them at once.
 struct Validator {

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Primitives
 
 /// An inclusive range of days; nil ends are open.
 public struct DateRange: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import Primitives
 
 /// Weight entries: create (idempotently), read, change, delete, list with cursors, export and import.
 ///

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import Primitives
 
 /// The position after the last entry of a page, as an opaque token only this service can issue.
 ///
@@ -43,11 +44,11 @@ struct ListingCursor: Equatable {
     }
 
     /// The `created_at` bound, at microsecond precision.
-    var createdAt: Date { PostgresTimestamp.date(microseconds: createdAtMicros) }
+    var createdAt: Date { TimestampText.date(microseconds: createdAtMicros) }
 
     init(recordedOn: CalendarDate, createdAt: Date, id: UUID) {
         self.recordedOn = recordedOn
-        self.createdAtMicros = PostgresTimestamp.microseconds(createdAt)
+        self.createdAtMicros = TimestampText.microseconds(createdAt)
         self.id = id
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Primitives
 
 /// Summary figures over a range of entries, in one display unit.
 public struct Statistics: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Primitives
 
 /// The bearer token format: `wi_` then base64url of the user's id (16 bytes) and 24 random bytes.
 ///

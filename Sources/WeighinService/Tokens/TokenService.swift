@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import Primitives
 
 /// Issues, checks and revokes bearer tokens.
 public final class TokenService: Sendable {

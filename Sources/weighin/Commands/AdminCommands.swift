@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import Primitives
 import WeighinService
 
 /// The database of an admin command, and the services over it.
@@ -25,7 +26,7 @@ struct UsersCommand: AsyncParsableCommand {
         commandName: "users", abstract: "List, show and delete accounts.", subcommands: [List.self, Show.self, Delete.self])
 
     static func describe(_ account: AccountSummary) -> String {
-        "\(account.user.email)  id=\(account.user.id.uuidString.lowercased())  name=\(account.user.name)  "
+        "\(account.user.email)  id=\(account.user.id.lowercasedString)  name=\(account.user.name)  "
             + "unit=\(account.user.weightUnit.rawValue)  entries=\(account.entries)  tokens=\(account.activeTokens)"
     }
 

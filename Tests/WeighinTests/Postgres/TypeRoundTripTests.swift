@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Primitives
 import Testing
 
 @Suite("Postgres: values round trip through the server exactly")
@@ -91,9 +92,9 @@ struct TypeRoundTripTests {
     @Test func timestampsKeepMicroseconds() async throws {
         let rows = try await pool.query("SELECT '2026-11-26 07:30:00.123456+00'::timestamptz AS t, now() AS n")
         let t = try rows[0].decode(Date.self, column: "t")
-        #expect(PostgresTimestamp.format(t) == "2026-11-26T07:30:00.123456Z")
+        #expect(TimestampText.format(t) == "2026-11-26T07:30:00.123456Z")
         let back = try await roundTrip(t, as: "timestamptz")
-        #expect(PostgresTimestamp.microseconds(back) == PostgresTimestamp.microseconds(t))
+        #expect(TimestampText.microseconds(back) == TimestampText.microseconds(t))
         // Another session time zone changes the text the server sends, not the instant.
         let zoned = try await pool.withConnection { connection in
             try await connection.query("SET TIME ZONE 'Asia/Kolkata'")
@@ -101,7 +102,7 @@ struct TypeRoundTripTests {
             try await connection.query("RESET TIME ZONE")
             return rows
         }
-        #expect(PostgresTimestamp.format(try zoned[0].decode(Date.self, column: "t")) == "2026-11-26T07:30:00.500000Z")
+        #expect(TimestampText.format(try zoned[0].decode(Date.self, column: "t")) == "2026-11-26T07:30:00.500000Z")
     }
 
     @Test func bytea() async throws {

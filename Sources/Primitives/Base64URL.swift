@@ -3,11 +3,11 @@
 /// Written out rather than through `Data`'s base64 and `replacingOccurrences`, which cost several microseconds per
 /// authenticated request and per listed page (see BENCHMARKS.md). Decoding is strict: only the 64 characters, no
 /// padding, and the unused low bits of the last character must be zero, so each byte string has exactly one text.
-enum Base64URL {
+public enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// The text of `bytes`, without padding.
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
         let input = Array(bytes)
         let length = (input.count * 4 + 2) / 3
         return String(unsafeUninitializedCapacity: length) { out in
@@ -38,7 +38,7 @@ enum Base64URL {
     }
 
     /// The bytes of `text`; nil when it is not canonical unpadded base64url.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var text = text
         return text.withUTF8 { utf8 -> [UInt8]? in
             guard utf8.count % 4 != 1 else { return nil }
@@ -61,7 +61,7 @@ enum Base64URL {
     }
 
     /// Whether `byte` is one of the 64 characters.
-    static func isAlphabet(_ byte: UInt8) -> Bool {
+    public static func isAlphabet(_ byte: UInt8) -> Bool {
         sextet(byte) != nil
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Conversions between `Date` and PostgreSQL's `timestamptz` text, at the server's microsecond precision.
+/// Timestamp text both ways at microsecond precision: RFC 3339 in UTC for answers and logs, and PostgreSQL's
+/// `timestamptz` output for results.
 ///
 /// Done by hand because Foundation's formatters are slow and depend on locale settings.
-public enum PostgresTimestamp {
+public enum TimestampText {
     /// Microseconds since 1970-01-01T00:00:00Z, rounded to the nearest microsecond.
     public static func microseconds(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
@@ -55,7 +56,7 @@ public enum PostgresTimestamp {
 
     /// Parses the server's ISO output, `2026-11-26 07:30:00.123456+00` (any offset `+hh`, `+hh:mm`, `+hh:mm:ss`),
     /// into microseconds since the epoch; `offsetRequired: false` also reads `timestamp` without a zone as UTC.
-    static func parse(_ b: UnsafeRawBufferPointer, offsetRequired: Bool) -> Int64? {
+    public static func parse(_ b: UnsafeRawBufferPointer, offsetRequired: Bool) -> Int64? {
         guard b.count >= 19, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
             b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"),
             b[16] == UInt8(ascii: ":"),

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Lower-case hexadecimal text of bytes, and back: for `bytea` values, COPY data and UUIDs.
+public enum Hex {
+    /// The 16 digits, lower case.
+    @usableFromInline static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends two lower-case hex digits per byte of `bytes` to `output`.
+    @inlinable
+    public static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0f)])
+        }
+    }
+
+    /// The value of one hex digit (either case), or nil.
+    @inlinable
+    public static func value(of digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// The bytes of hex text (an even number of digits, either case); nil for anything else.
+    public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        guard text.count % 2 == 0 else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count / 2)
+        var high: UInt8?
+        for digit in text {
+            guard let value = value(of: digit) else { return nil }
+            if let first = high {
+                output.append(first << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        return output
+    }
+}
+
+extension UUID {
+    /// The 16 bytes, in order.
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: uuid) { Array($0) }
+    }
+
+    /// The UUID of 16 bytes; nil for another count.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        let b = Array(bytes)
+        self.init(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+    }
+
+    /// Parses exactly the canonical `8-4-4-4-12` hex form (either case); nil for anything else.
+    public init?(canonical text: some Collection<UInt8>) {
+        guard text.count == 36 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(16)
+        var high: UInt8?
+        for (position, character) in text.enumerated() {
+            if position == 8 || position == 13 || position == 18 || position == 23 {
+                guard character == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let value = Hex.value(of: character) else { return nil }
+            if let first = high {
+                out.append(first << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        self.init(bytes: out)
+    }
+
+    /// The canonical lower-case `8-4-4-4-12` form, in one allocation (Foundation's `uuidString` is upper case).
+    public var lowercasedString: String {
+        withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    buffer[position] = Hex.digits[Int(byte >> 4)]
+                    buffer[position + 1] = Hex.digits[Int(byte & 0x0f)]
+                    position += 2
+                }
+                return position
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Primitives
+import Testing
+
+@Suite("Hex and UUID bytes")
+struct HexTests {
+    @Test func hexRoundTripsEveryByte() {
+        let bytes = (0...255).map(UInt8.init)
+        var text: [UInt8] = []
+        Hex.append(bytes, to: &text)
+        #expect(String(decoding: text.prefix(8), as: UTF8.self) == "00010203")
+        #expect(String(decoding: text.suffix(4), as: UTF8.self) == "feff")
+        #expect(Hex.decode(text) == bytes)
+        #expect(Hex.decode(Array("ABcd".utf8)) == [0xab, 0xcd])
+    }
+
+    @Test(arguments: ["a", "0g", "abc", " 00", "0x00"])
+    func hexRefusesOddOrForeignText(_ text: String) {
+        #expect(Hex.decode(Array(text.utf8)) == nil)
+    }
+
+    @Test func uuidTextAndBytesAgreeWithFoundation() throws {
+        for _ in 0..<1000 {
+            let id = UUID()
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+            #expect(UUID(canonical: id.uuidString.utf8) == id)
+            #expect(UUID(canonical: id.lowercasedString.utf8) == id)
+            #expect(UUID(bytes: id.bytes) == id)
+        }
+    }
+
+    @Test(arguments: ["", "00000000-0000-0000-0000-00000000000", "000000000000-0000-0000-0000-00000000",
+                      "{00000000-0000-0000-0000-000000000000}", "00000000-0000-0000-0000-00000000000g",
+                      "00000000000000000000000000000000"])
+    func uuidRefusesOtherForms(_ text: String) {
+        #expect(UUID(canonical: text.utf8) == nil)
+    }
+}
