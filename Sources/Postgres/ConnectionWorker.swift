@@ -7,6 +7,7 @@ import Synchronization
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import Primitives
 #endif
 
 /// Runs one libpq connection on a thread of its own, in pipeline mode.
@@ -244,9 +245,7 @@ final class ConnectionWorker: @unchecked Sendable {
 
     private func pollTimeout() -> Int32 {
         guard let deadline = headDeadline else { return -1 }
-        let remaining = ContinuousClock.now.duration(to: deadline)
-        let millis = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: max(1, millis + 1))
+        return Int32(clamping: max(1, ContinuousClock.now.duration(to: deadline).milliseconds + 1))
     }
 
     private func drainWakePipe() {

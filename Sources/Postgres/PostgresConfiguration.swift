@@ -1,5 +1,6 @@
 import Foundation
 import CLibPQ
+import Primitives
 
 /// How to reach a PostgreSQL server and how each connection behaves.
 public struct PostgresConfiguration: Sendable {
@@ -77,11 +78,10 @@ public struct PostgresConfiguration: Sendable {
         var parameters: [(String, String)] = [
             ("dbname", conninfo),
             ("application_name", applicationName),
-            ("connect_timeout", String(max(1, connectTimeout.components.seconds))),
+            ("connect_timeout", String(max(1, connectTimeout.wholeSeconds))),
         ]
         if let statementTimeout {
-            let millis = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-            parameters.append(("options", "-c statement_timeout=\(millis)"))
+            parameters.append(("options", "-c statement_timeout=\(statementTimeout.milliseconds)"))
         }
         return parameters
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import Primitives
 
 /// Settings of the service layer.
 public struct ServiceConfiguration: Sendable {
@@ -31,20 +32,23 @@ public struct ServiceConfiguration: Sendable {
 /// The service layer, assembled: accounts, tokens, entries and statistics over one connection pool.
 /// It knows nothing about HTTP.
 public final class WeighinServices: Sendable {
-    public let database: PostgresPool
+    public let database: Database
     public let accounts: AccountService
     public let tokens: TokenService
     public let entries: EntryService
+    public let idempotency: IdempotentReplay
     public let statistics: StatisticsService
     public let admin: AdminService
 
     /// Builds the services; reads the listing cursor's signing key, which every instance shares through the
     /// database.
-    public init(database: PostgresPool, configuration: ServiceConfiguration) async throws {
+    public init(pool: PostgresPool, configuration: ServiceConfiguration) async throws {
+        let database = Database(pool: pool)
         let rows = try await database.query(
             SQL("SELECT secret FROM server_secrets WHERE name = 'cursor'", name: "server_secrets.cursor"))
         guard let secret = try rows.first?.decode([UInt8].self, column: "secret") else {
-            throw ServiceError.unavailable(retryAfter: 5, reason: "the database has no cursor secret: run the migrations")
+            throw ServiceError.unavailable(
+                retryAfter: 5, reason: "The database has no cursor secret: run the migrations.")
         }
         self.database = database
         let hasher = PasswordHasher(
@@ -55,6 +59,7 @@ public final class WeighinServices: Sendable {
             cacheTimeToLive: configuration.tokenCacheTimeToLive)
         accounts = AccountService(database: database, hasher: hasher, tokens: tokens)
         entries = EntryService(database: database, cursorKey: secret)
+        idempotency = IdempotentReplay(database: database)
         statistics = StatisticsService(database: database)
         admin = AdminService(database: database, tokens: tokens)
     }
@@ -63,7 +68,7 @@ public final class WeighinServices: Sendable {
     /// Returns the number of rows deleted.
     @discardableResult
     public func purgeExpired() async throws -> Int {
-        let window = Int(AccountService.failureWindow.components.seconds)
+        let window = AccountService.failureWindow.wholeSeconds
         let rows = try await database.query(
             SQL("""
                 WITH tokens AS (DELETE FROM auth_tokens WHERE expires_at < now() RETURNING 1),

@@ -6,13 +6,6 @@ import Postgres
 import ServiceLifecycle
 import WeighinService
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
 /// Builds the whole application from its configuration: pool, services, router, background tasks.
 /// `weighin serve` and the tests call this same function.
 public func buildApplication(_ configuration: AppConfiguration) async throws -> some ApplicationProtocol {
@@ -22,7 +15,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             acquireTimeout: configuration.poolAcquireTimeout, maxWaiters: configuration.poolMaxWaiters))
     let services: WeighinServices
     do {
-        services = try await WeighinServices(database: pool, configuration: configuration.service)
+        services = try await WeighinServices(pool: pool, configuration: configuration.service)
     } catch {
         pool.close()
         throw error

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Postgres
 import Synchronization
 import WireFormats
 import Primitives

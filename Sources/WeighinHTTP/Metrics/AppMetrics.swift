@@ -3,6 +3,7 @@ import Foundation
 import Postgres
 import Prometheus
 import WeighinService
+import Primitives
 
 /// The application's metrics, through swift-metrics into a Prometheus registry of its own (several applications,
 /// as in tests, can live in one process).
@@ -28,15 +29,14 @@ final class AppMetrics: Sendable {
             label: "weighin_http_requests_total",
             dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory
         ).increment()
-        let (seconds, attoseconds) = duration.components
         Timer(label: "weighin_http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
               factory: factory)
-            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            .recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts a database failure by SQLSTATE class (`08` connection, `57` operator intervention, ...).
-    func recordDatabaseError(_ error: PostgresError) {
-        Counter(label: "weighin_db_errors_total", dimensions: [("class", String(error.code.class))], factory: factory)
+    func recordDatabaseError(sqlState: String) {
+        Counter(label: "weighin_db_errors_total", dimensions: [("class", String(sqlState.prefix(2)))], factory: factory)
             .increment()
     }
 

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Postgres
+import WeighinService
 
 /// Turns every error into problem JSON through `Problem.from`, the one mapping of errors to HTTP answers.
 /// Unexpected failures are logged (with the request id) and answered 500 with nothing internal in the body.
@@ -18,13 +19,23 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let problem = Problem.from(error, allowedMethods: { routes.methods(forPath: request.uri.path) })
-            if let error = error as? PostgresError { metrics.recordDatabaseError(error) }
+            if let sqlState = Self.sqlState(of: error) { metrics.recordDatabaseError(sqlState: sqlState) }
             if problem.status.kind == .serverError {
                 context.logger.error(
                     "request failed",
                     metadata: ["error": "\(error)", "request_id": "\(context.requestID)", "code": "\(problem.code)"])
             }
             return problem.response(requestID: context.requestID)
+        }
+    }
+
+    /// The SQLSTATE of a failure that came from the database: one the service did not expect, or a transient one it
+    /// turned into "unavailable".
+    static func sqlState(of error: any Error) -> String? {
+        switch error {
+        case let error as PostgresError: error.code.rawValue
+        case ServiceError.unavailable(_, _, let sqlState?): sqlState
+        default: nil
         }
     }
 }

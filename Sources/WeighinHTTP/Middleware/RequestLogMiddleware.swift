@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Primitives
 
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-ID")!
@@ -34,8 +35,7 @@ struct RequestLogMiddleware: RouterMiddleware {
                     "method": .string(request.method.rawValue),
                     "route": .string(RouteTable.label(forEndpoint: context.endpointPath)),
                     "status": .stringConvertible(response.status.code),
-                    "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000
-                        + Double(elapsed.components.seconds) * 1000),
+                    "duration_ms": .stringConvertible(Double(elapsed.nanoseconds / 1000) / 1000),
                 ])
         }
         return response

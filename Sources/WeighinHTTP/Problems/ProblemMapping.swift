@@ -1,6 +1,5 @@
 import HTTPTypes
 import Hummingbird
-import Postgres
 import WeighinService
 
 extension Problem {
@@ -14,8 +13,6 @@ extension Problem {
             return problem
         case let error as ServiceError:
             return from(error)
-        case let error as PostgresError where error.isTransient:
-            return .unavailable(retryAfter: 1, detail: "The database is unavailable or busy; try again shortly.")
         case is CancellationError:
             // The server is stopping (drain time over) and cut this request's wait short.
             return .unavailable(retryAfter: 1, detail: "The server is restarting; try again shortly.")
@@ -65,8 +62,8 @@ extension Problem {
             return Problem(status: .conflict, code: "idempotency_key_in_use", title: "Idempotency key in use",
                            detail: "A request with this Idempotency-Key is still being processed; retry shortly.",
                            headers: [.retryAfter: "1"])
-        case .unavailable(let retryAfter, let reason):
-            return .unavailable(retryAfter: retryAfter, detail: "The service is busy (\(reason)); try again shortly.")
+        case .unavailable(let retryAfter, let reason, _):
+            return .unavailable(retryAfter: retryAfter, detail: reason)
         }
     }
 }

@@ -1,12 +1,16 @@
 import Foundation
+import Primitives
 import WeighinService
 import WireFormats
 
-/// Reads the members of a JSON object strictly: unknown or repeated members, wrong types and missing required
-/// members all become field errors, reported together (a typo such as `wieght` is never silently dropped).
+/// Reads the members of a JSON object strictly into typed values: unknown or repeated members, wrong types, text
+/// the service's parsing rules refuse and missing required members all become field errors, reported together with
+/// the service's own checks (a typo such as `wieght` is never silently dropped).
 struct BodyReader {
     private let object: JSONObject
-    private(set) var errors: [FieldError] = []
+    private var validator = Validator()
+    /// Every member that could not be decoded.
+    var errors: [FieldError] { validator.errors }
 
     /// - Parameters:
     ///   - allowed: the members this body may have.
@@ -19,9 +23,9 @@ struct BodyReader {
         var seen = Set<String>()
         for key in object.keys {
             if !seen.insert(key).inserted {
-                errors.append(FieldError(key, "appears more than once"))
+                validator.fail(key, "appears more than once")
             } else if !allowed.contains(key) && !ignored.contains(key) {
-                errors.append(FieldError(key, "is not a known field"))
+                validator.fail(key, "is not a known field")
             }
         }
     }
@@ -31,10 +35,10 @@ struct BodyReader {
         switch object[key] {
         case .string(let value)?: return value
         case nil:
-            if required { errors.append(FieldError(key, "is required")) }
+            if required { validator.fail(key, "is required") }
             return nil
         default:
-            errors.append(FieldError(key, "must be a string"))
+            validator.fail(key, "must be a string")
             return nil
         }
     }
@@ -46,7 +50,7 @@ struct BodyReader {
         case .null?: return .some(nil)
         case .string(let value)?: return .some(value)
         default:
-            errors.append(FieldError(key, "must be a string or null"))
+            validator.fail(key, "must be a string or null")
             return nil
         }
     }
@@ -56,20 +60,41 @@ struct BodyReader {
         switch object[key] {
         case .number(let number)?:
             guard let value = number.decimal else {
-                errors.append(FieldError(key, "is out of range"))
+                validator.fail(key, "is out of range")
                 return nil
             }
             return value
         case nil:
-            if required { errors.append(FieldError(key, "is required")) }
+            if required { validator.fail(key, "is required") }
             return nil
         default:
-            errors.append(FieldError(key, "must be a number"))
+            validator.fail(key, "must be a number")
             return nil
         }
     }
 
-    /// Throws 422 with every field error found.
+    /// A unit member (`kg`, `lb` or `lbs`), by the service's rule.
+    mutating func unit(_ key: String) -> WeightUnit? {
+        string(key).flatMap { EntryRules.unit($0, &validator, field: key) }
+    }
+
+    /// A unit member of an import row, where null and an empty string mean "the display unit" as in CSV.
+    mutating func unitOrEmpty(_ key: String) -> WeightUnit? {
+        guard let raw = nullableString(key) ?? nil, !raw.isEmpty else { return nil }
+        return EntryRules.unit(raw, &validator, field: key)
+    }
+
+    /// A user's display unit member, by the service's rule.
+    mutating func weightUnit(_ key: String) -> WeightUnit? {
+        string(key).flatMap { AccountRules.weightUnit($0, &validator, field: key) }
+    }
+
+    /// A `YYYY-MM-DD` date member that exists.
+    mutating func date(_ key: String, required: Bool = false) -> CalendarDate? {
+        string(key, required: required).flatMap { EntryRules.date($0, &validator, field: key) }
+    }
+
+    /// Throws 422 with every field error found: for bodies the service has no rules for.
     func finish() throws(Problem) {
         if !errors.isEmpty { throw Problem.validation(errors) }
     }

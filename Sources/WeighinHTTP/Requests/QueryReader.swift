@@ -1,12 +1,14 @@
 import Hummingbird
-import Postgres
-import WeighinService
 import Primitives
+import WeighinService
 
-/// Reads query parameters, collecting every invalid one as a field error.
+/// Reads query parameters into typed values by the service's parsing rules, collecting every invalid one as a field
+/// error.
 struct QueryReader {
     private let parameters: [String: String]
-    private(set) var errors: [FieldError] = []
+    private var validator = Validator()
+    /// Every parameter that could not be decoded.
+    var errors: [FieldError] { validator.errors }
 
     init(_ request: Request) {
         var parameters: [String: String] = [:]
@@ -21,33 +23,16 @@ struct QueryReader {
         parameters[name]
     }
 
-    /// A `YYYY-MM-DD` date that exists.
-    mutating func date(_ name: String) -> CalendarDate? {
-        guard let raw = parameters[name] else { return nil }
-        guard let date = CalendarDate(iso: raw) else {
-            errors.append(FieldError(name, "must be a real date written YYYY-MM-DD"))
-            return nil
-        }
-        return date
-    }
-
-    /// `from` and `to`, inclusive; `from` after `to` is an error on `from`.
+    /// `from` and `to`, inclusive dates; `from` after `to` is an error on `from`.
     mutating func dateRange() -> DateRange {
-        let range = DateRange(from: date("from"), to: date("to"))
-        if let from = range.from, let to = range.to, from > to {
-            errors.append(FieldError("from", "must not be after to"))
-        }
-        return range
+        let from = parameters["from"].flatMap { EntryRules.date($0, &validator, field: "from") }
+        let to = parameters["to"].flatMap { EntryRules.date($0, &validator, field: "to") }
+        return EntryRules.range(from: from, to: to, &validator)
     }
 
     /// A unit: `kg`, `lb` or `lbs`.
     mutating func unit(_ name: String = "unit") -> WeightUnit? {
-        guard let raw = parameters[name] else { return nil }
-        guard let unit = WeightUnit(input: raw) else {
-            errors.append(FieldError(name, "must be \"kg\", \"lb\" or \"lbs\""))
-            return nil
-        }
-        return unit
+        parameters[name].flatMap { EntryRules.unit($0, &validator, field: name) }
     }
 
     /// A whole number within `range`, `fallback` when absent.
@@ -56,7 +41,7 @@ struct QueryReader {
         guard raw.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let value = Int(raw),
             range.contains(value)
         else {
-            errors.append(FieldError(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)"))
+            validator.fail(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             return fallback
         }
         return value
@@ -66,13 +51,13 @@ struct QueryReader {
     mutating func choice(_ name: String, _ choices: [String], default fallback: String) -> String {
         guard let raw = parameters[name] else { return fallback }
         guard choices.contains(raw) else {
-            errors.append(FieldError(name, "must be one of " + choices.joined(separator: ", ")))
+            validator.fail(name, "must be one of " + choices.joined(separator: ", "))
             return fallback
         }
         return raw
     }
 
-    /// Throws 422 with every parameter error found.
+    /// Throws 422 with every parameter error found: for queries the service has no rules for.
     func finish() throws(Problem) {
         if !errors.isEmpty { throw Problem.validation(errors) }
     }

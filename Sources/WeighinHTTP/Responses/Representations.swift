@@ -1,5 +1,4 @@
 import Foundation
-import Postgres
 import WeighinService
 import WireFormats
 import Primitives

@@ -21,13 +21,11 @@ struct AccountRoutes {
     @Sendable func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var body = try BodyReader(
             try await RequestBodyReader.json(request), allowed: ["email", "name", "password", "weight_unit"])
-        let email = body.string("email", required: true)
-        let name = body.string("name", required: true)
-        let password = body.string("password", required: true)
-        let unit = body.string("weight_unit")
-        try body.finish()
-        let user = try await services.accounts.register(
-            Registration(email: email!, name: name!, password: password!, weightUnit: unit))
+        var registration = Registration(
+            email: body.string("email", required: true), name: body.string("name", required: true),
+            password: body.string("password", required: true), weightUnit: body.weightUnit("weight_unit"))
+        registration.problems = body.errors
+        let user = try await services.accounts.register(registration)
         return JSONResponse.make(.created) { $0.user(user) }
     }
 
@@ -60,8 +58,9 @@ struct AccountRoutes {
 
     @Sendable func updateProfile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var body = try BodyReader(try await RequestBodyReader.json(request), allowed: ["name", "email", "weight_unit"])
-        let change = ProfileChange(name: body.string("name"), email: body.string("email"), weightUnit: body.string("weight_unit"))
-        try body.finish()
+        var change = ProfileChange(
+            name: body.string("name"), email: body.string("email"), weightUnit: body.weightUnit("weight_unit"))
+        change.problems = body.errors
         let user = try await services.accounts.updateProfile(try context.caller(), change)
         return JSONResponse.make { $0.user(user) }
     }
@@ -69,10 +68,10 @@ struct AccountRoutes {
     @Sendable func changePassword(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var body = try BodyReader(
             try await RequestBodyReader.json(request), allowed: ["current_password", "new_password"])
-        let current = body.string("current_password", required: true)
-        let new = body.string("new_password", required: true)
-        try body.finish()
-        try await services.accounts.changePassword(try context.caller(), current: current!, new: new!)
+        var change = PasswordChange(
+            current: body.string("current_password", required: true), new: body.string("new_password", required: true))
+        change.problems = body.errors
+        try await services.accounts.changePassword(try context.caller(), change)
         return JSONResponse.noContent()
     }
 

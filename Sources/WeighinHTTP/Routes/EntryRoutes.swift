@@ -33,45 +33,42 @@ struct EntryRoutes {
         var query = QueryReader(request)
         let display = query.unit() ?? auth.weightUnit
         var body = try BodyReader(json, allowed: Self.members)
-        let weight = body.number("weight", required: true)
-        let unit = body.string("unit")
-        let recordedOn = body.string("recorded_on", required: true)
-        let note = body.nullableString("note")
-        var errors = query.errors + body.errors
-        var idempotency: IdempotencyKey?
-        if let key = request.headers[.idempotencyKey] {
-            if (1...255).contains(key.unicodeScalars.count) {
-                idempotency = IdempotencyKey(key: key, fingerprint: Self.fingerprint(json))
+        var input = NewEntry(
+            weight: body.number("weight", required: true), unit: body.unit("unit"),
+            recordedOn: body.date("recorded_on", required: true), note: body.nullableString("note") ?? nil)
+        input.problems = query.errors + body.errors
+        var key: IdempotencyKey?
+        if let text = request.headers[.idempotencyKey] {
+            if (1...255).contains(text.unicodeScalars.count) {
+                key = IdempotencyKey(key: text, fingerprint: Self.fingerprint(json))
             } else {
-                errors.append(FieldError("Idempotency-Key", "must be 1 to 255 characters"))
+                input.problems.append(FieldError("Idempotency-Key", "must be 1 to 255 characters"))
             }
         }
-        if !errors.isEmpty { throw Problem.validation(errors) }
-        let outcome = try await services.entries.create(
-            auth, NewEntry(weight: weight!, unit: unit, recordedOn: recordedOn!, note: note ?? nil), display: display,
-            idempotency: idempotency,
-            render: { entry in
-                var writer = JSONWriter()
-                writer.entry(entry, display: display)
-                return writer.bytes
-            })
-        switch outcome {
-        case .created(let entry, let bytes):
-            return JSONResponse.bytes(bytes, status: .created, headers: [.location: Self.location(entry.id)])
-        case .replayed(let bytes, let id):
-            return JSONResponse.bytes(bytes, status: .created, headers: [.location: Self.location(id)])
+        let draft = try services.entries.validate(input, display: display)
+        let render = { (entry: Entry) in
+            var writer = JSONWriter()
+            writer.entry(entry, display: display)
+            return RememberedAnswer(body: writer.bytes, resourceID: entry.id)
         }
+        let answer = if let key {
+            try await services.idempotency.perform(auth, key) { transaction in
+                render(try await services.entries.create(auth, draft, in: transaction))
+            }
+        } else {
+            render(try await services.entries.create(auth, draft))
+        }
+        return JSONResponse.bytes(answer.body, status: .created, headers: [.location: Self.location(answer.resourceID)])
     }
 
     @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
         var query = QueryReader(request)
         let range = query.dateRange()
-        let limit = query.integer("limit", in: 1...1000, default: 100)
+        let limit = query.integer("limit", in: EntryRules.pageSizes, default: EntryRules.defaultPageSize)
         let display = query.unit() ?? auth.weightUnit
-        let cursor = query.string("cursor")
-        try query.finish()
-        let page = try await services.entries.list(auth, range: range, limit: limit, cursor: cursor)
+        let listing = ListingRequest(range: range, limit: limit, cursor: query.string("cursor"), problems: query.errors)
+        let page = try await services.entries.list(auth, listing)
         return JSONResponse.make { writer in
             writer.beginObject()
             writer.key("entries")
@@ -101,11 +98,10 @@ struct EntryRoutes {
         var query = QueryReader(request)
         let display = query.unit() ?? auth.weightUnit
         var body = try BodyReader(json, allowed: Self.members)
-        let change = EntryChange(
-            weight: body.number("weight"), unit: body.string("unit"), recordedOn: body.string("recorded_on"),
+        var change = EntryChange(
+            weight: body.number("weight"), unit: body.unit("unit"), recordedOn: body.date("recorded_on"),
             note: body.nullableString("note"))
-        let errors = query.errors + body.errors
-        if !errors.isEmpty { throw Problem.validation(errors) }
+        change.problems = query.errors + body.errors
         let entry = try await services.entries.update(auth, id: id, change, display: display)
         return JSONResponse.make { $0.entry(entry, display: display) }
     }

@@ -127,11 +127,11 @@ struct ImportExportRoutes {
         }
         guard headerErrors.isEmpty else { throw ServiceError.invalidImportRow(row: 0, headerErrors) }
         return records.dropFirst().enumerated().map { offset, record in
-            var problems: [FieldError] = []
+            var v = Validator()
             if record.count != header.count {
-                problems.append(FieldError(
+                v.fail(
                     header[min(record.count, header.count - 1)],
-                    "the record has \(record.count) fields, the header \(header.count)"))
+                    "the record has \(record.count) fields, the header \(header.count)")
             }
             func field(_ name: String) -> String? {
                 guard let index = columns[name], index < record.count, !record[index].isEmpty else { return nil }
@@ -140,11 +140,13 @@ struct ImportExportRoutes {
             var weight: Decimal?
             if let text = field("weight") {
                 weight = JSONNumber(text)?.decimal
-                if weight == nil { problems.append(FieldError("weight", "must be a number")) }
+                if weight == nil { v.fail("weight", "must be a number") }
             }
+            let unit = field("unit").flatMap { EntryRules.unit($0, &v) }
+            let day = field("recorded_on").flatMap { EntryRules.date($0, &v, field: "recorded_on") }
             return ImportRow(
-                number: offset + 1, weight: weight, unit: field("unit"), recordedOn: field("recorded_on"),
-                note: field("note"), problems: problems)
+                number: offset + 1,
+                entry: NewEntry(weight: weight, unit: unit, recordedOn: day, note: field("note"), problems: v.errors))
         }
     }
 
@@ -161,16 +163,14 @@ struct ImportExportRoutes {
                 item, allowed: EntryRoutes.members, ignored: ["id", "created_at", "updated_at"])
             else {
                 return ImportRow(
-                    number: offset + 1, weight: nil, unit: nil, recordedOn: nil, note: nil,
-                    problems: [FieldError("row", "must be a JSON object")])
+                    number: offset + 1,
+                    entry: NewEntry(weight: nil, recordedOn: nil, problems: [FieldError("row", "must be a JSON object")]))
             }
-            let weight = reader.number("weight")
-            let unit = reader.nullableString("unit")
-            let recordedOn = reader.string("recorded_on")
-            let note = reader.nullableString("note")
-            return ImportRow(
-                number: offset + 1, weight: weight, unit: unit ?? nil, recordedOn: recordedOn, note: note ?? nil,
-                problems: reader.errors)
+            var entry = NewEntry(
+                weight: reader.number("weight"), unit: reader.unitOrEmpty("unit"), recordedOn: reader.date("recorded_on"),
+                note: reader.nullableString("note") ?? nil)
+            entry.problems = reader.errors
+            return ImportRow(number: offset + 1, entry: entry)
         }
     }
 }

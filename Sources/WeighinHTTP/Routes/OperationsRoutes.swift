@@ -33,10 +33,10 @@ struct OperationsRoutes {
 
     /// 200 when the database answers and its schema is at the newest migration, else 503.
     @Sendable func readiness(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let migrator = Migrator(migrations: migrations, configuration: services.database.configuration.connection)
+        let migrator = Migrator(migrations: migrations, configuration: services.database.pool.configuration.connection)
         let status: Migrator.Status
         do {
-            status = try await migrator.status { try await services.database.query($0) }
+            status = try await migrator.status { try await services.database.pool.query($0) }
         } catch {
             throw Problem.unavailable(retryAfter: 1, detail: "The database does not answer.")
         }
@@ -55,7 +55,7 @@ struct OperationsRoutes {
     /// Prometheus text format.
     @Sendable func prometheus(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let text = metrics.render(
-            pool: services.database.statistics, poolSize: services.database.configuration.size,
+            pool: services.database.pool.statistics, poolSize: services.database.pool.configuration.size,
             tokenCache: services.tokens.cacheStatistics)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

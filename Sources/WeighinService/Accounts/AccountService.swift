@@ -1,18 +1,25 @@
 import Foundation
 import Postgres
+import Primitives
 
-/// What a new account gives: every field as received (the service trims, checks and normalizes).
+/// A new account as decoded from a request: every field as received (the service trims, checks and normalizes),
+/// nil when absent or undecodable.
 public struct Registration: Sendable {
-    public var email: String
-    public var name: String
-    public var password: String
-    public var weightUnit: String?
+    public var email: String?
+    public var name: String?
+    public var password: String?
+    public var weightUnit: WeightUnit?
+    /// Fields that could not be decoded.
+    public var problems: [FieldError]
 
-    public init(email: String, name: String, password: String, weightUnit: String? = nil) {
+    public init(
+        email: String?, name: String?, password: String?, weightUnit: WeightUnit? = nil, problems: [FieldError] = []
+    ) {
         self.email = email
         self.name = name
         self.password = password
         self.weightUnit = weightUnit
+        self.problems = problems
     }
 }
 
@@ -20,12 +27,29 @@ public struct Registration: Sendable {
 public struct ProfileChange: Sendable {
     public var name: String?
     public var email: String?
-    public var weightUnit: String?
+    public var weightUnit: WeightUnit?
+    /// Fields that could not be decoded.
+    public var problems: [FieldError]
 
-    public init(name: String? = nil, email: String? = nil, weightUnit: String? = nil) {
+    public init(name: String? = nil, email: String? = nil, weightUnit: WeightUnit? = nil, problems: [FieldError] = []) {
         self.name = name
         self.email = email
         self.weightUnit = weightUnit
+        self.problems = problems
+    }
+}
+
+/// A password change as decoded from a request.
+public struct PasswordChange: Sendable {
+    public var current: String?
+    public var new: String?
+    /// Fields that could not be decoded.
+    public var problems: [FieldError]
+
+    public init(current: String?, new: String?, problems: [FieldError] = []) {
+        self.current = current
+        self.new = new
+        self.problems = problems
     }
 }
 
@@ -36,11 +60,11 @@ public final class AccountService: Sendable {
     /// The sliding window over which failed log-ins count.
     public static let failureWindow: Duration = .seconds(15 * 60)
 
-    let database: PostgresPool
+    let database: Database
     let hasher: PasswordHasher
     let tokens: TokenService
 
-    init(database: PostgresPool, hasher: PasswordHasher, tokens: TokenService) {
+    init(database: Database, hasher: PasswordHasher, tokens: TokenService) {
         self.database = database
         self.hasher = hasher
         self.tokens = tokens
@@ -48,14 +72,14 @@ public final class AccountService: Sendable {
 
     /// Creates an account. Throws `validation` or `emailTaken`.
     public func register(_ registration: Registration) async throws -> User {
-        var v = Validator()
-        let email = AccountRules.email(registration.email, &v)
-        let name = AccountRules.name(registration.name, &v)
-        AccountRules.password(registration.password, &v)
-        var unit = WeightUnit.kg
-        if let raw = registration.weightUnit { unit = AccountRules.weightUnit(raw, &v) ?? .kg }
+        var v = Validator(registration.problems)
+        let email = v.require(registration.email, "email").map { AccountRules.email($0, &v) }
+        let name = v.require(registration.name, "name").map { AccountRules.name($0, &v) }
+        let password = v.require(registration.password, "password")
+        if let password { AccountRules.password(password, &v) }
+        let unit = registration.weightUnit ?? .kg
         try v.check()
-        let hash = try await hasher.hash(registration.password)
+        let hash = try await hasher.hash(password!)
         do {
             let rows = try await database.query(
                 SQL("""
@@ -76,10 +100,10 @@ public final class AccountService: Sendable {
     /// attempts are not counted and a success does not reset the count.
     public func logIn(email rawEmail: String, password: String) async throws -> IssuedToken {
         if hasher.isSaturated {
-            throw ServiceError.unavailable(retryAfter: 1, reason: "password hashing is saturated")
+            throw ServiceError.unavailable(retryAfter: 1, reason: PasswordHasher.saturated)
         }
         let email = AccountRules.normalizedEmail(rawEmail)
-        let windowSeconds = Int(Self.failureWindow.components.seconds)
+        let windowSeconds = Self.failureWindow.wholeSeconds
         let rows = try await database.query(
             SQL("""
                 WITH recent AS (
@@ -120,10 +144,10 @@ public final class AccountService: Sendable {
 
     /// Changes name, email or display unit; stored entries never change. Throws `validation` or `emailTaken`.
     public func updateProfile(_ auth: Authentication, _ change: ProfileChange) async throws -> User {
-        var v = Validator()
+        var v = Validator(change.problems)
         let email = change.email.map { AccountRules.email($0, &v) }
         let name = change.name.map { AccountRules.name($0, &v) }
-        let unit = change.weightUnit.flatMap { AccountRules.weightUnit($0, &v) }
+        let unit = change.weightUnit
         try v.check()
         do {
             let rows = try await database.query(
@@ -145,10 +169,12 @@ public final class AccountService: Sendable {
 
     /// Changes the password and revokes every other token of the account; the token used keeps working.
     /// A wrong current password throws `wrongPassword` (not counted as a failed log-in).
-    public func changePassword(_ auth: Authentication, current: String, new: String) async throws {
-        var v = Validator()
-        AccountRules.password(new, &v, field: "new_password")
+    public func changePassword(_ auth: Authentication, _ change: PasswordChange) async throws {
+        var v = Validator(change.problems)
+        _ = v.require(change.current, "current_password")
+        if let new = v.require(change.new, "new_password") { AccountRules.password(new, &v, field: "new_password") }
         try v.check()
+        let (current, new) = (change.current!, change.new!)
         let rows = try await database.query(
             SQL("SELECT password_hash FROM users WHERE id = \(auth.userID)", name: "users.password_hash"))
         guard let row = rows.first else { throw ServiceError.unauthenticated }

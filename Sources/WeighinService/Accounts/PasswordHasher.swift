@@ -41,6 +41,9 @@ public final class PasswordHasher: Sendable {
         }
     }
 
+    /// What a refused caller is told.
+    static let saturated = "Password hashing is saturated; try again shortly."
+
     /// Whether every hashing thread is busy and the queue is full: a log-in would be refused, so it is refused
     /// before it costs a database round trip.
     public var isSaturated: Bool {
@@ -54,7 +57,7 @@ public final class PasswordHasher: Sendable {
             return true
         }
         guard admitted else {
-            throw ServiceError.unavailable(retryAfter: 1, reason: "password hashing is saturated")
+            throw ServiceError.unavailable(retryAfter: 1, reason: Self.saturated)
         }
         defer { inFlight.withLock { $0 -= 1 } }
         return await threads.run(work)

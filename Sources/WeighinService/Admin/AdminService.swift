@@ -12,10 +12,10 @@ public struct AccountSummary: Sendable {
 ///
 /// These look accounts up by email, not by id: the one access path that is not by user id (see docs/SCALING.md).
 public final class AdminService: Sendable {
-    let database: PostgresPool
+    let database: Database
     let tokens: TokenService
 
-    init(database: PostgresPool, tokens: TokenService) {
+    init(database: Database, tokens: TokenService) {
         self.database = database
         self.tokens = tokens
     }

@@ -36,8 +36,9 @@ public enum ServiceError: Error, Sendable, Equatable {
     case idempotencyKeyReused
     /// The first request with this idempotency key is still being processed.
     case idempotencyKeyInUse
-    /// A dependency (the database, the hashing pool) is unavailable or saturated: try again after `retryAfter`.
-    case unavailable(retryAfter: Int, reason: String)
+    /// A dependency (the database, the hashing pool) is unavailable or saturated: try again after `retryAfter`
+    /// seconds. `reason` is a sentence for the client; `sqlState` is the database's code when it was the database.
+    case unavailable(retryAfter: Int, reason: String, sqlState: String? = nil)
 
     /// A validation failure of one field.
     public static func invalid(_ field: String, _ message: String) -> ServiceError {

@@ -7,11 +7,11 @@ public struct EntryBatches: AsyncSequence, Sendable {
     /// Rows per statement.
     static let batchSize = 1000
 
-    let database: PostgresPool
+    let database: Database
     let userID: UUID
 
     public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
-        let database: PostgresPool
+        let database: Database
         let userID: UUID
         var after: ListingCursor?
         var finished = false

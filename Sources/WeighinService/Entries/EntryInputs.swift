@@ -1,5 +1,4 @@
 import Foundation
-import Postgres
 import Primitives
 
 /// An inclusive range of days; nil ends are open.
@@ -18,54 +17,21 @@ public struct DateRange: Sendable, Equatable {
     var upperBound: CalendarDate { to ?? CalendarDate(year: 9999, month: 12, day: 31)! }
 }
 
-/// A new entry as received: the weight is exact, the other fields are checked by the service.
+/// A new entry as decoded from a request: typed fields (nil when absent or undecodable) and what could not be
+/// decoded, which the service reports together with the rules it checks.
 public struct NewEntry: Sendable {
-    public var weight: Decimal
+    public var weight: Decimal?
     /// nil: in the display unit of the request.
-    public var unit: String?
-    public var recordedOn: String
+    public var unit: WeightUnit?
+    public var recordedOn: CalendarDate?
     public var note: String?
-
-    public init(weight: Decimal, unit: String?, recordedOn: String, note: String?) {
-        self.weight = weight
-        self.unit = unit
-        self.recordedOn = recordedOn
-        self.note = note
-    }
-}
-
-/// A partial change to an entry: nil fields stay as they are.
-public struct EntryChange: Sendable {
-    public var weight: Decimal?
-    /// With `weight`, the unit of that weight; alone, a relabelling of the stored number (80 kg becomes 80 lb).
-    public var unit: String?
-    public var recordedOn: String?
-    /// nil: unchanged; `.some(nil)`: cleared.
-    public var note: String??
-
-    public init(weight: Decimal? = nil, unit: String? = nil, recordedOn: String? = nil, note: String?? = nil) {
-        self.weight = weight
-        self.unit = unit
-        self.recordedOn = recordedOn
-        self.note = note
-    }
-}
-
-/// One row of an import, as parsed from CSV or JSON; `problems` holds what the parser already found wrong.
-public struct ImportRow: Sendable {
-    /// 1-based data row (the CSV header is row 0).
-    public var number: Int
-    public var weight: Decimal?
-    /// nil or empty: in the display unit of the request.
-    public var unit: String?
-    public var recordedOn: String?
-    public var note: String?
+    /// Fields that could not be decoded.
     public var problems: [FieldError]
 
     public init(
-        number: Int, weight: Decimal?, unit: String?, recordedOn: String?, note: String?, problems: [FieldError] = []
+        weight: Decimal?, unit: WeightUnit? = nil, recordedOn: CalendarDate?, note: String? = nil,
+        problems: [FieldError] = []
     ) {
-        self.number = number
         self.weight = weight
         self.unit = unit
         self.recordedOn = recordedOn
@@ -74,21 +40,63 @@ public struct ImportRow: Sendable {
     }
 }
 
-/// A request's idempotency key and the fingerprint of its body in canonical form.
-public struct IdempotencyKey: Sendable {
-    public let key: String
-    public let fingerprint: [UInt8]
+/// A new entry that passed every rule, in the unit it is stored in; only `EntryService.validate` makes one.
+public struct EntryDraft: Sendable, Equatable {
+    public let weight: Weight
+    public let recordedOn: CalendarDate
+    public let note: String?
+}
 
-    public init(key: String, fingerprint: [UInt8]) {
-        self.key = key
-        self.fingerprint = fingerprint
+/// A partial change to an entry: nil fields stay as they are.
+public struct EntryChange: Sendable {
+    public var weight: Decimal?
+    /// With `weight`, the unit of that weight; alone, a relabelling of the stored number (80 kg becomes 80 lb).
+    public var unit: WeightUnit?
+    public var recordedOn: CalendarDate?
+    /// nil: unchanged; `.some(nil)`: cleared.
+    public var note: String??
+    /// Fields that could not be decoded.
+    public var problems: [FieldError]
+
+    public init(
+        weight: Decimal? = nil, unit: WeightUnit? = nil, recordedOn: CalendarDate? = nil, note: String?? = nil,
+        problems: [FieldError] = []
+    ) {
+        self.weight = weight
+        self.unit = unit
+        self.recordedOn = recordedOn
+        self.note = note
+        self.problems = problems
     }
 }
 
-/// What a create answered: a new entry and its rendered answer, or the first answer again for a repeated key.
-public enum CreateOutcome: Sendable {
-    case created(Entry, body: [UInt8])
-    case replayed(body: [UInt8], entryID: UUID)
+/// One row of an import as decoded from CSV or JSON; `problems` holds what could not be decoded.
+public struct ImportRow: Sendable {
+    /// 1-based data row (the CSV header is row 0).
+    public var number: Int
+    public var entry: NewEntry
+
+    public init(number: Int, entry: NewEntry) {
+        self.number = number
+        self.entry = entry
+    }
+}
+
+/// A page of a listing as asked for: the range, the page size and the cursor of the previous page.
+public struct ListingRequest: Sendable {
+    public var range: DateRange
+    public var limit: Int
+    public var cursor: String?
+    /// Query parameters that could not be decoded.
+    public var problems: [FieldError]
+
+    public init(range: DateRange = DateRange(), limit: Int = EntryRules.defaultPageSize, cursor: String? = nil,
+                problems: [FieldError] = []) {
+        self.range = range
+        self.limit = limit
+        self.cursor = cursor
+        self.problems = problems
+    }
 }
 
 /// One page of a listing.

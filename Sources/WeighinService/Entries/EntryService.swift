@@ -11,82 +11,43 @@ public final class EntryService: Sendable {
     /// The most rows one import may hold.
     public static let importLimit = 100_000
 
-    let database: PostgresPool
+    let database: Database
     /// The HMAC key that signs listing cursors (raw bytes: `SymmetricKey` is not `Sendable`).
     let cursorKey: [UInt8]
 
-    init(database: PostgresPool, cursorKey: [UInt8]) {
+    init(database: Database, cursorKey: [UInt8]) {
         self.database = database
         self.cursorKey = cursorKey
     }
 
     // MARK: - One entry
 
-    /// Stores a new entry. With an idempotency key, a repeat of the same body within 24 hours answers the first
-    /// answer again (`render` made it) and stores nothing; another body with the same key throws
-    /// `idempotencyKeyReused`.
-    public func create(
-        _ auth: Authentication, _ input: NewEntry, display: WeightUnit, idempotency: IdempotencyKey?,
-        render: @Sendable (Entry) -> [UInt8]
-    ) async throws -> CreateOutcome {
-        var v = Validator()
-        var unit = display
-        if let raw = input.unit { unit = EntryRules.unit(raw, &v) ?? display }
-        EntryRules.weight(input.weight, unit: unit, &v)
-        let day = EntryRules.recordedOn(input.recordedOn, &v)
+    /// Checks a new entry against every rule, together with what the request could not decode; throws one
+    /// `validation` error naming every failing field. A weight without a unit is in `display`.
+    public func validate(_ input: NewEntry, display: WeightUnit) throws(ServiceError) -> EntryDraft {
+        var v = Validator(input.problems)
+        let unit = input.unit ?? display
+        if let weight = v.require(input.weight, "weight") { EntryRules.weight(weight, unit: unit, &v) }
+        if let day = v.require(input.recordedOn, "recorded_on") { EntryRules.recordedOn(day, &v) }
         EntryRules.note(input.note, &v)
         try v.check()
-        guard let day else { throw ServiceError.invalid("recorded_on", "is required") }
+        return EntryDraft(weight: Weight(value: input.weight!, unit: unit), recordedOn: input.recordedOn!, note: input.note)
+    }
+
+    /// Stores a checked entry; inside `transaction` when given (an idempotent create runs in the transaction that
+    /// claims its key).
+    public func create(_ auth: Authentication, _ draft: EntryDraft, in transaction: Transaction? = nil) async throws
+        -> Entry
+    {
         let insert = SQL(
             """
             INSERT INTO weight_entries (user_id, weight, unit, recorded_on, note)
-            VALUES (\(auth.userID), \(input.weight), \(unit), \(day), \(input.note))
+            VALUES (\(auth.userID), \(draft.weight.value), \(draft.weight.unit), \(draft.recordedOn), \(draft.note))
             RETURNING \(Entry.columns)
             """, name: "entries.insert")
-        guard let idempotency else {
-            let entry = try await insertEntry(insert, with: { try await database.query($0) })
-            return .created(entry, body: render(entry))
-        }
-        return try await database.withTransaction { connection in
-            let claimed = try await connection.query(
-                SQL("""
-                    INSERT INTO idempotency_keys (user_id, key, fingerprint)
-                    VALUES (\(auth.userID), \(idempotency.key), \(idempotency.fingerprint))
-                    ON CONFLICT (user_id, key) DO UPDATE
-                        SET fingerprint = excluded.fingerprint, response = NULL, entry_id = NULL, created_at = now()
-                        WHERE idempotency_keys.created_at < now() - interval '24 hours'
-                    RETURNING true AS claimed
-                    """, name: "idempotency.claim"))
-            if claimed.isEmpty {
-                // Another request holds or held the key; the claim above waited for it to finish.
-                let rows = try await connection.query(
-                    SQL("""
-                        SELECT fingerprint, response, entry_id FROM idempotency_keys
-                        WHERE user_id = \(auth.userID) AND key = \(idempotency.key)
-                        """, name: "idempotency.get"))
-                guard let row = rows.first else { throw ServiceError.idempotencyKeyInUse }
-                guard try row.decode([UInt8].self, column: "fingerprint") == idempotency.fingerprint else {
-                    throw ServiceError.idempotencyKeyReused
-                }
-                guard let body = try row.decode([UInt8]?.self, column: "response"),
-                    let id = try row.decode(UUID?.self, column: "entry_id")
-                else { throw ServiceError.idempotencyKeyInUse }
-                return .replayed(body: body, entryID: id)
-            }
-            let entry = try await insertEntry(insert, with: { try await connection.query($0) })
-            let body = render(entry)
-            try await connection.query(
-                SQL("""
-                    UPDATE idempotency_keys SET response = \(body), entry_id = \(entry.id)
-                    WHERE user_id = \(auth.userID) AND key = \(idempotency.key)
-                    """, name: "idempotency.remember"))
-            return .created(entry, body: body)
-        }
-    }
-
-    private func insertEntry(_ insert: SQL, with run: (SQL) async throws -> PostgresRows) async throws -> Entry {
         do {
-            return try Entry(row: try await run(insert)[0])
+            let rows = if let transaction { try await transaction.query(insert) } else { try await database.query(insert) }
+            return try Entry(row: rows[0])
         } catch PostgresError.Code.foreignKeyViolation {
             throw ServiceError.unauthenticated  // the account was deleted meanwhile
         }
@@ -106,13 +67,13 @@ public final class EntryService: Sendable {
     public func update(_ auth: Authentication, id: UUID, _ change: EntryChange, display: WeightUnit) async throws
         -> Entry
     {
-        var v = Validator()
-        var unit = change.unit.flatMap { EntryRules.unit($0, &v) }
+        var v = Validator(change.problems)
+        var unit = change.unit
         if let weight = change.weight {
-            if change.unit == nil { unit = display }
+            if unit == nil { unit = display }
             EntryRules.weight(weight, unit: unit ?? display, &v)
         }
-        let day = change.recordedOn.flatMap { EntryRules.recordedOn($0, &v) }
+        if let day = change.recordedOn { EntryRules.recordedOn(day, &v) }
         if let note = change.note { EntryRules.note(note, &v) }
         try v.check()
         let rows: PostgresRows
@@ -121,7 +82,7 @@ public final class EntryService: Sendable {
                 SQL("""
                     UPDATE weight_entries
                     SET weight = coalesce(\(change.weight), weight), unit = coalesce(\(unit), unit),
-                        recorded_on = coalesce(\(day), recorded_on),
+                        recorded_on = coalesce(\(change.recordedOn), recorded_on),
                         note = CASE WHEN \(change.note != nil) THEN \(change.note ?? nil) ELSE note END,
                         updated_at = now()
                     WHERE id = \(id) AND user_id = \(auth.userID)
@@ -149,16 +110,19 @@ public final class EntryService: Sendable {
     /// Keyset paging: each page is one index range scan, however deep, and following the cursors visits every
     /// entry that existed at the start exactly once even while entries are added. A cursor not issued for this
     /// user and range throws a validation error on `cursor`.
-    public func list(_ auth: Authentication, range: DateRange, limit: Int, cursor: String?) async throws -> EntryPage {
-        let after: ListingCursor?
-        if let cursor {
-            guard let decoded = ListingCursor(decoding: cursor, key: cursorKey, user: auth.userID, range: range) else {
-                throw ServiceError.invalid("cursor", "is not a cursor this server issued for this listing")
-            }
-            after = decoded
-        } else {
-            after = nil
+    public func list(_ auth: Authentication, _ request: ListingRequest) async throws -> EntryPage {
+        var v = Validator(request.problems)
+        let range = request.range
+        let limit = request.limit
+        var after: ListingCursor?
+        if let cursor = request.cursor {
+            after = ListingCursor(decoding: cursor, key: cursorKey, user: auth.userID, range: range)
+            if after == nil { v.fail("cursor", "is not a cursor this server issued for this listing") }
         }
+        if !EntryRules.pageSizes.contains(limit), !v.hasFailed("limit") {
+            v.fail("limit", "must be a whole number from \(EntryRules.pageSizes.lowerBound) to \(EntryRules.pageSizes.upperBound)")
+        }
+        try v.check()
         var keyset: SQL = ""
         if let after {
             keyset = "AND (recorded_on, created_at, id) < (\(after.recordedOn), \(after.createdAt), \(after.id))"
@@ -188,31 +152,18 @@ public final class EntryService: Sendable {
     }
 
     /// Checks every row, then stores all of them with one COPY, or none: the first failing row throws
-    /// `invalidImportRow` naming it. A weight with no (or an empty) unit is in `display`.
+    /// `invalidImportRow` naming it. A weight with no unit is in `display`.
     public func importEntries(_ auth: Authentication, rows: [ImportRow], display: WeightUnit) async throws -> Int {
         guard rows.count <= Self.importLimit else { throw ServiceError.tooManyRows(limit: Self.importLimit) }
         var data = CopyData()
         for row in rows {
-            var v = Validator()
-            for problem in row.problems { v.fail(problem.field, problem.message) }
-            var unit = display
-            if let raw = row.unit, !raw.isEmpty { unit = EntryRules.unit(raw, &v) ?? display }
-            if let weight = row.weight {
-                EntryRules.weight(weight, unit: unit, &v)
-            } else if !row.problems.contains(where: { $0.field == "weight" }) {
-                v.fail("weight", "is required")
+            let draft: EntryDraft
+            do {
+                draft = try validate(row.entry, display: display)
+            } catch .validation(let errors) {
+                throw ServiceError.invalidImportRow(row: row.number, errors)
             }
-            var day: CalendarDate?
-            if let raw = row.recordedOn {
-                day = EntryRules.recordedOn(raw, &v)
-            } else if !row.problems.contains(where: { $0.field == "recorded_on" }) {
-                v.fail("recorded_on", "is required")
-            }
-            EntryRules.note(row.note, &v)
-            guard v.errors.isEmpty, let weight = row.weight, let day else {
-                throw ServiceError.invalidImportRow(row: row.number, v.errors)
-            }
-            data.appendRow([auth.userID, weight, unit, day, row.note])
+            data.appendRow([auth.userID, draft.weight.value, draft.weight.unit, draft.recordedOn, draft.note])
         }
         guard data.rowCount > 0 else { return 0 }
         do {

@@ -36,9 +36,9 @@ public final class StatisticsService: Sendable {
     /// The allowed moving-average window, in calendar days.
     public static let windows = 1...90
 
-    let database: PostgresPool
+    let database: Database
 
-    init(database: PostgresPool) {
+    init(database: Database) {
         self.database = database
     }
 

@@ -8,12 +8,12 @@ public final class TokenService: Sendable {
     /// The NOTIFY channel on which every instance hears "this user's tokens or profile changed".
     static let channel = "weighin_auth"
 
-    let database: PostgresPool
+    let database: Database
     /// How long a token lives from log-in (fixed, not sliding).
     public let lifetime: Duration
     let cache: TokenCache
 
-    init(database: PostgresPool, lifetime: Duration, cacheTimeToLive: Duration) {
+    init(database: Database, lifetime: Duration, cacheTimeToLive: Duration) {
         self.database = database
         self.lifetime = lifetime
         self.cache = TokenCache(timeToLive: cacheTimeToLive)
@@ -22,7 +22,7 @@ public final class TokenService: Sendable {
     /// Creates and stores a new token for `user`.
     func issue(for user: User) async throws -> IssuedToken {
         let token = BearerToken(newFor: user.id)
-        let seconds = Int(lifetime.components.seconds)
+        let seconds = lifetime.wholeSeconds
         let rows = try await database.query(
             SQL("""
                 INSERT INTO auth_tokens (user_id, token_hash, expires_at)

@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import Primitives
 
 /// A duration on the command line: a number and a unit, `500ms`, `1.5s`, `10s`, `5m`, `2h`, `30d` (a bare number
 /// is seconds).
@@ -32,7 +33,7 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
 
     var defaultValueDescription: String {
         let (seconds, attoseconds) = duration.components
-        if attoseconds != 0 { return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms" }
+        if attoseconds != 0 { return "\(duration.milliseconds)ms" }
         if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
         if seconds % 60 == 0 { return "\(seconds / 60)m" }
         return "\(seconds)s"

@@ -16,7 +16,7 @@ struct AdminDatabase: ParsableArguments {
         }
         let pool = PostgresPool(configuration: .init(connection: try PostgresConfiguration(conninfo: url), size: 2))
         defer { pool.close() }
-        return try await body(try await WeighinServices(database: pool, configuration: .init(hashingThreads: 1)))
+        return try await body(try await WeighinServices(pool: pool, configuration: .init(hashingThreads: 1)))
     }
 }
 

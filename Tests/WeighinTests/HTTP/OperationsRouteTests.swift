@@ -147,7 +147,7 @@ struct OperationsRouteTests {
         let database = try PostgresConfiguration(conninfo: url)
         let pool = PostgresPool(configuration: .init(connection: database, size: 1, acquireTimeout: .seconds(5), maxWaiters: 16))
         defer { pool.close() }
-        let services = try await WeighinServices(database: pool, configuration: TestApp.service)
+        let services = try await WeighinServices(pool: pool, configuration: TestApp.service)
         let configuration = AppConfiguration(
             port: 0, database: database, poolSize: 1, service: TestApp.service, migrations: TestCluster.migrations,
             accessLog: false)

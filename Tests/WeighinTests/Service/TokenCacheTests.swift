@@ -29,7 +29,7 @@ struct TokenCacheTests {
         defer { pool.close() }
         var configuration = TestApp.service
         configuration.tokenCacheTimeToLive = timeToLive
-        let services = try await WeighinServices(database: pool, configuration: configuration)
+        let services = try await WeighinServices(pool: pool, configuration: configuration)
         let logger = Logger(label: "test")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await services.tokens.runInvalidationListener(configuration: connection, logger: logger) }
@@ -82,7 +82,7 @@ struct TokenCacheTests {
             let token = try await newToken(services)
             _ = try await services.tokens.authenticate(token)
             // No NOTIFY: only the sweep or the TTL can notice.
-            try await services.database.query("DELETE FROM auth_tokens")
+            try await services.database.pool.query("DELETE FROM auth_tokens")
             let deleted = ContinuousClock.now
             var refused = false
             while !refused, deleted.duration(to: .now) < .seconds(3) {
