@@ -9,29 +9,30 @@ import WeighinService
 /// Builds the whole application from its configuration: pool, services, router, background tasks.
 /// `weighin serve` and the tests call this same function.
 public func buildApplication(_ configuration: AppConfiguration) async throws -> some ApplicationProtocol {
+    let settings = configuration.settings
     let pool = PostgresPool(
         configuration: .init(
-            connection: configuration.database, size: configuration.poolSize,
-            acquireTimeout: configuration.poolAcquireTimeout, maxWaiters: configuration.poolMaxWaiters))
+            connection: configuration.database, size: settings.poolSize, acquireTimeout: settings.poolTimeout,
+            maxWaiters: settings.poolMaxWaiters))
     let services: WeighinServices
     do {
-        services = try await WeighinServices(pool: pool, configuration: configuration.service)
+        services = try await WeighinServices(pool: pool, configuration: settings.service)
     } catch {
         pool.close()
         throw error
     }
     let metrics = AppMetrics()
     let router = try buildRouter(services: services, configuration: configuration, metrics: metrics)
-    let headTimeout = TimeAmount(configuration.idleTimeout)
-    let bodyTimeout = TimeAmount(configuration.bodyTimeout)
+    let headTimeout = TimeAmount(settings.idleTimeout)
+    let bodyTimeout = TimeAmount(settings.bodyTimeout)
     var app = Application(
         router: router,
         server: .http1(
             configuration: .init(
                 additionalChannelHandlers: [SlowClientHandler(headTimeout: headTimeout, bodyTimeout: bodyTimeout)])),
         configuration: .init(
-            address: .hostname(configuration.host, port: configuration.port), serverName: nil,
-            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: configuration.logger)),
+            address: .hostname(settings.host, port: settings.port), serverName: nil,
+            availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections, logger: configuration.logger)),
         logger: configuration.logger)
     app.addServices(
         TokenCacheService(
@@ -55,10 +56,10 @@ func buildRouter(services: WeighinServices, configuration: AppConfiguration, met
             + ImportExportRoutes(services: services).routes + StatisticsRoutes(services: services).routes
             + operations.routes)
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
-    router.add(middleware: RequestLogMiddleware(accessLog: configuration.accessLog))
+    router.add(middleware: RequestLogMiddleware(accessLog: configuration.settings.accessLog))
     router.add(middleware: MetricsMiddleware(metrics: metrics))
-    if !configuration.corsOrigins.isEmpty {
-        router.add(middleware: CORSPolicyMiddleware(origins: configuration.corsOrigins))
+    if !configuration.settings.corsOrigins.isEmpty {
+        router.add(middleware: CORSPolicyMiddleware(origins: configuration.settings.corsOrigins))
     }
     router.add(middleware: ProblemMiddleware(routes: table, metrics: metrics))
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import Postgres
 import Testing
+import WeighinHTTP
 
 @testable import PrivateCluster
 
@@ -83,5 +84,56 @@ struct CommandLineTests {
                      "WEIGHIN_DRAIN_TIMEOUT", "WEIGHIN_PRODUCTION"] {
             #expect(help.output.contains(name), "serve --help lacks \(name)")
         }
+    }
+}
+
+/// `ServeSettings.resolve`: a flag wins over its environment variable, which wins over the default; flags and
+/// environment values are read alike and refused with one line naming where the value came from.
+@Suite("Settings: flags, environment and defaults")
+struct ServeSettingsTests {
+    @Test func aFlagWinsOverTheEnvironmentWhichWinsOverTheDefault() throws {
+        let defaults = try ServeSettings.resolve(flags: [:], environment: [:])
+        #expect(defaults.poolSize == ServeSettings().poolSize && defaults.port == 8080)
+        let environment = ["WEIGHIN_POOL_SIZE": "12", "WEIGHIN_PORT": "9000", "WEIGHIN_TOKEN_LIFETIME": "2h"]
+        let fromEnvironment = try ServeSettings.resolve(flags: [:], environment: environment)
+        #expect(fromEnvironment.poolSize == 12 && fromEnvironment.port == 9000)
+        #expect(fromEnvironment.service.tokenLifetime == .seconds(7200))
+        let fromFlags = try ServeSettings.resolve(flags: ["pool-size": "3"], environment: environment)
+        #expect(fromFlags.poolSize == 3 && fromFlags.port == 9000)
+        let empty = try ServeSettings.resolve(flags: [:], environment: ["WEIGHIN_POOL_SIZE": ""])
+        #expect(empty.poolSize == ServeSettings().poolSize, "an empty variable is unset")
+    }
+
+    @Test func valuesOfEveryKindAreRead() throws {
+        let settings = try ServeSettings.resolve(
+            flags: ["statement-timeout": "1.5s", "cors-origins": " https://a.example , https://b.example ,",
+                    "access-log": "off", "prepared-statements": "unnamed", "log-format": "json", "migrate": "on"],
+            environment: ["WEIGHIN_LOG_LEVEL": "debug", "WEIGHIN_PRODUCTION": "0"])
+        #expect(settings.statementTimeout == .milliseconds(1500))
+        #expect(settings.corsOrigins == ["https://a.example", "https://b.example"])
+        #expect(!settings.accessLog && settings.preparedStatements == .unnamed && settings.logFormat == .json)
+        #expect(settings.logLevel == .debug && settings.migrate && !settings.production)
+    }
+
+    @Test(arguments: [
+        (["pool-size": "eight"], [String: String](), "--pool-size: 'eight'"),
+        ([:], ["WEIGHIN_POOL_TIMEOUT": "soon"], "WEIGHIN_POOL_TIMEOUT: 'soon'"),
+        ([:], ["WEIGHIN_ACCESS_LOG": "maybe"], "WEIGHIN_ACCESS_LOG: 'maybe'"),
+        (["port": "-1"], [:], "--port: '-1'"),
+        (["hash-cost": "3"], [:], "the hash cost must be from 4 to 16"),
+    ])
+    func unreadableValuesAreRefusedWithOneLine(flags: [String: String], environment: [String: String], expected: String) {
+        #expect {
+            _ = try ServeSettings.resolve(flags: flags, environment: environment)
+        } throws: { error in
+            "\(error)".contains(expected)
+        }
+    }
+
+    @Test func everySettingHasAFlagAndHelpWithItsDefault() {
+        let flags = ServeSettings.catalog.map(\.flag)
+        #expect(Set(flags).count == flags.count)
+        #expect(ServeSettings.setting("pool-size").help.contains("(default: \(ServeSettings().poolSize))"))
+        #expect(ServeSettings.setting("token-lifetime").help.contains("(default: 30d)"))
     }
 }

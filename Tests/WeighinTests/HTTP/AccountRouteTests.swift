@@ -297,7 +297,7 @@ struct AccountRouteTests {
         let log = TestLog()
         try await TestApp.run(configure: {
             $0.logger = log.logger
-            $0.accessLog = true
+            $0.settings.accessLog = true
         }) { client, _ in
             let secret = "Log-Sekrit-" + UUID().uuidString
             let next = "Next-Sekrit-" + UUID().uuidString

@@ -149,8 +149,7 @@ struct OperationsRouteTests {
         defer { pool.close() }
         let services = try await WeighinServices(pool: pool, configuration: TestApp.service)
         let configuration = AppConfiguration(
-            port: 0, database: database, poolSize: 1, service: TestApp.service, migrations: TestCluster.migrations,
-            accessLog: false)
+            settings: TestApp.settings(poolSize: 1), database: database, migrations: TestCluster.migrations)
         let router = try buildRouter(services: services, configuration: configuration, metrics: AppMetrics())
         let served = Set(router.routes.filter { $0.method != .head }.map { "\($0.method.rawValue) \($0.path.description)" })
         #expect(served.count == router.routes.filter { $0.method != .head }.count)
@@ -260,8 +259,8 @@ struct OperationsRouteTests {
 
     @Test func noDatabaseConnectionInTimeIs503WithRetryAfterNotAHang() async throws {
         try await TestApp.run(configure: {
-            $0.poolSize = 1
-            $0.poolAcquireTimeout = .milliseconds(300)
+            $0.settings.poolSize = 1
+            $0.settings.poolTimeout = .milliseconds(300)
         }) { client, databaseURL in
             let user = try await client.newUser()
             #expect(try await client.send(.get, "/v1/entries", token: user.token).status == .ok)

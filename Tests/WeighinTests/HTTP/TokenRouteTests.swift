@@ -45,7 +45,7 @@ struct TokenRouteTests {
     }
 
     @Test func tokenLifetimeIsConfigurable() async throws {
-        try await TestApp.run(configure: { $0.service.tokenLifetime = .seconds(3600) }) { client, _ in
+        try await TestApp.run(configure: { $0.settings.service.tokenLifetime = .seconds(3600) }) { client, _ in
             let email = uniqueEmail()
             try await client.register(email: email, password: "correct horse")
             let login = try await client.logIn(email: email, password: "correct horse")

@@ -18,8 +18,8 @@ struct MultiInstanceTests {
         func make() async throws -> some ApplicationProtocol {
             try await buildApplication(
                 AppConfiguration(
-                    port: 0, database: try PostgresConfiguration(conninfo: url), poolSize: 2,
-                    service: TestApp.service, migrations: TestCluster.migrations, accessLog: false))
+                    settings: TestApp.settings(poolSize: 2), database: try PostgresConfiguration(conninfo: url),
+                    migrations: TestCluster.migrations))
         }
         let first = try await make()
         let second = try await make()

@@ -17,14 +17,23 @@ enum TestApp {
     /// A fast hash cost: tests check behaviour, not bcrypt's cost.
     static let service = ServiceConfiguration(passwordHashCost: 4, hashingThreads: 2)
 
+    /// The settings of a test application: any free port, a small pool, fast hashing, no access log.
+    static func settings(poolSize: Int = 4) -> ServeSettings {
+        var settings = ServeSettings()
+        settings.port = 0
+        settings.poolSize = poolSize
+        settings.service = service
+        settings.accessLog = false
+        return settings
+    }
+
     /// The application and its database URL.
     static func make(
         _ configure: (inout AppConfiguration) -> Void = { _ in }
     ) async throws -> (app: some ApplicationProtocol, databaseURL: String) {
         let url = try await TestCluster.makeDatabase()
         var configuration = AppConfiguration(
-            port: 0, database: try PostgresConfiguration(conninfo: url), poolSize: 4, service: service,
-            migrations: TestCluster.migrations, accessLog: false)
+            settings: settings(), database: try PostgresConfiguration(conninfo: url), migrations: TestCluster.migrations)
         configure(&configuration)
         return (try await buildApplication(configuration), url)
     }
