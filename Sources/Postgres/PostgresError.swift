@@ -2,7 +2,7 @@
 ///
 /// It carries what an operator needs (code, message, constraint, the failing statement's name) but its
 /// `description` never prints bound values, `detail` (which quotes row values) or passwords.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
+public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The SQLSTATE code (`23505`), or one of the client-side codes in class `WP` (see `Code`).
     public var code: Code
     /// The server's primary message (may quote values: keep it out of answers to clients).

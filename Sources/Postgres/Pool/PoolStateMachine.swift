@@ -1,0 +1,276 @@
+import DequeModule
+
+/// The pool's decisions, without I/O: which connection serves a caller, when a caller waits or is refused, when to
+/// open a connection, and what a release, an expiry, a new or a lost connection changes.
+///
+/// Each event takes the current time and returns the actions the caller performs (grant, fail, connect, start or
+/// cancel a timer, close); nothing here blocks, sleeps, reads a clock or touches a connection, so every policy is
+/// tested by unit tests with made-up instants (`PoolStateMachineTests`), as postgres-nio tests its `PoolStateMachine`.
+/// `PostgresPool` runs it under a lock and performs the actions.
+struct PoolStateMachine {
+    typealias Instant = ContinuousClock.Instant
+    typealias SlotID = Int
+    typealias WaiterID = Int
+
+    /// What a caller wants.
+    enum Demand: Sendable {
+        /// A pipelined statement: any connection that is not lent out and has room in its pipeline.
+        case shared
+        /// A lent connection: one that is not lent out already.
+        case exclusive
+    }
+
+    struct Configuration {
+        var size: Int
+        var maxWaiters: Int
+        var acquireTimeout: Duration
+        var pipelineDepth: Int
+        var stallThreshold: Duration
+        /// After a failed connect, callers are refused at once for this long rather than queued behind a dead server.
+        var failFastWindow: Duration = .milliseconds(250)
+    }
+
+    /// What to do once the state is updated.
+    struct Actions: Equatable {
+        var grants: [Grant] = []
+        var failures: [Failure] = []
+        /// Slot ids reserved for connections to open.
+        var connects: [SlotID] = []
+        var startTimers: [Timer] = []
+        var cancelTimers: [WaiterID] = []
+        /// Connections to close (opened after the pool closed, or every one when it closes).
+        var closes: [SlotID] = []
+
+        var isEmpty: Bool { self == Actions() }
+    }
+
+    struct Grant: Equatable {
+        let waiter: WaiterID
+        let slot: SlotID
+        let demand: Demand
+    }
+
+    struct Failure: Equatable {
+        let waiter: WaiterID
+        let error: PostgresError
+    }
+
+    struct Timer: Equatable {
+        let waiter: WaiterID
+        let deadline: Instant
+    }
+
+    struct Statistics: Equatable {
+        var idle: Int
+        var busy: Int
+        var connecting: Int
+        var waiting: Int
+    }
+
+    private struct Slot {
+        let id: SlotID
+        var lent = false
+        /// When each statement in flight was sent, oldest first (a pipeline answers in order).
+        var started = Deque<Instant>()
+        /// How many statements this connection may carry now: one after a slow answer (statements are likely
+        /// waiting on a lock), doubling back to the configured depth as answers come fast again.
+        var depthLimit: Int
+
+        var inflight: Int { started.count }
+    }
+
+    private struct Waiter {
+        let id: WaiterID
+        let demand: Demand
+    }
+
+    let configuration: Configuration
+    private var slots: [Slot] = []
+    private var connecting = 0
+    private var waiters = Deque<Waiter>()
+    private var nextID = 0
+    private(set) var isClosed = false
+    private var lastConnectFailure: (at: Instant, error: PostgresError)?
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// A new id for a caller: its `acquire` answer and later grant or failure name it.
+    mutating func makeWaiterID() -> WaiterID {
+        nextID += 1
+        return nextID
+    }
+
+    // MARK: - Events
+
+    /// A caller (`waiter`) wants a connection for `demand`: granted at once, refused, or queued with a timer.
+    /// `isOpen` tells whether a slot's connection still lives (it may have died a moment before its termination
+    /// event arrives).
+    mutating func acquire(_ waiter: WaiterID, _ demand: Demand, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+        var actions = Actions()
+        if isClosed {
+            actions.failures.append(Failure(waiter: waiter, error: Self.closedError))
+            return actions
+        }
+        if let index = pick(demand, now: now, isOpen: isOpen) {
+            actions.grants.append(Grant(waiter: waiter, slot: take(index, demand, now: now), demand: demand))
+            growIfBusy(&actions)
+            return actions
+        }
+        if slots.isEmpty, connecting == 0, let failure = lastConnectFailure,
+            failure.at.duration(to: now) < configuration.failFastWindow
+        {
+            actions.failures.append(Failure(waiter: waiter, error: failure.error))
+            return actions
+        }
+        guard waiters.count < configuration.maxWaiters else {
+            actions.failures.append(Failure(waiter: waiter, error: PostgresError(
+                code: .poolTimeout,
+                message: "too many callers waiting for a database connection (\(configuration.maxWaiters))")))
+            return actions
+        }
+        if slots.count + connecting < configuration.size {
+            actions.connects.append(reserveConnect())
+        }
+        waiters.append(Waiter(id: waiter, demand: demand))
+        actions.startTimers.append(Timer(waiter: waiter, deadline: now + configuration.acquireTimeout))
+        return actions
+    }
+
+    /// A caller gives back what it was granted: a statement answered (its answer time tunes the slot's depth), or a
+    /// lent connection returned.
+    mutating func release(_ slotID: SlotID, _ demand: Demand, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+        if let index = slots.firstIndex(where: { $0.id == slotID }) {
+            switch demand {
+            case .shared:
+                let elapsed = slots[index].started.removeFirst().duration(to: now)
+                slots[index].depthLimit = elapsed > configuration.stallThreshold
+                    ? 1 : min(configuration.pipelineDepth, slots[index].depthLimit * 2)
+            case .exclusive:
+                slots[index].lent = false
+            }
+        }
+        var actions = Actions()
+        serveWaiters(&actions, now: now, isOpen: isOpen)
+        return actions
+    }
+
+    /// A waiter's timer fired: it fails with `poolTimeout` if it still waits.
+    mutating func expire(_ waiter: WaiterID) -> Actions {
+        var actions = Actions()
+        guard let index = waiters.firstIndex(where: { $0.id == waiter }) else { return actions }
+        waiters.remove(at: index)
+        actions.failures.append(Failure(waiter: waiter, error: PostgresError(
+            code: .poolTimeout,
+            message: "no database connection became free within \(configuration.acquireTimeout)")))
+        return actions
+    }
+
+    /// A connection reserved by a `connects` action is open.
+    mutating func connected(_ slotID: SlotID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+        connecting -= 1
+        var actions = Actions()
+        guard !isClosed else {
+            actions.closes.append(slotID)
+            return actions
+        }
+        lastConnectFailure = nil
+        slots.append(Slot(id: slotID, depthLimit: configuration.pipelineDepth))
+        serveWaiters(&actions, now: now, isOpen: isOpen)
+        return actions
+    }
+
+    /// A connection reserved by a `connects` action could not be opened.
+    mutating func connectFailed(_ error: PostgresError, now: Instant) -> Actions {
+        connecting -= 1
+        lastConnectFailure = (now, error)
+        var actions = Actions()
+        // With no open connection nothing will free up: fail the waiters now rather than at their timeout.
+        guard slots.isEmpty, connecting == 0 else { return actions }
+        while let waiter = waiters.popFirst() {
+            actions.failures.append(Failure(waiter: waiter.id, error: error))
+            actions.cancelTimers.append(waiter.id)
+        }
+        return actions
+    }
+
+    /// An open connection died (server restart, `pg_terminate_backend`) or was closed.
+    mutating func connectionTerminated(_ slotID: SlotID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+        slots.removeAll { $0.id == slotID }
+        var actions = Actions()
+        if !isClosed { serveWaiters(&actions, now: now, isOpen: isOpen) }
+        return actions
+    }
+
+    /// Fails every waiter, refuses later callers and closes every connection.
+    mutating func close() -> Actions {
+        isClosed = true
+        var actions = Actions()
+        while let waiter = waiters.popFirst() {
+            actions.failures.append(Failure(waiter: waiter.id, error: Self.closedError))
+            actions.cancelTimers.append(waiter.id)
+        }
+        actions.closes = slots.map(\.id)
+        return actions
+    }
+
+    var statistics: Statistics {
+        let idle = slots.count { !$0.lent && $0.inflight == 0 }
+        return Statistics(idle: idle, busy: slots.count - idle, connecting: connecting, waiting: waiters.count)
+    }
+
+    // MARK: - Policy
+
+    private static let closedError = PostgresError(code: .connectionClosed, message: "the connection pool is closed")
+
+    /// The best connection for `demand`: open, not lent out, not stalled behind a slow statement, fewest statements
+    /// in flight.
+    private func pick(_ demand: Demand, now: Instant, isOpen: (SlotID) -> Bool) -> Int? {
+        var best: Int?
+        let stalledBefore = now - configuration.stallThreshold
+        for (index, slot) in slots.enumerated() where !slot.lent && isOpen(slot.id) {
+            if demand == .shared, slot.inflight >= slot.depthLimit { continue }
+            if let oldest = slot.started.first, oldest < stalledBefore { continue }
+            if best == nil || slot.inflight < slots[best!].inflight { best = index }
+        }
+        return best
+    }
+
+    private mutating func take(_ index: Int, _ demand: Demand, now: Instant) -> SlotID {
+        switch demand {
+        case .shared: slots[index].started.append(now)
+        case .exclusive: slots[index].lent = true
+        }
+        return slots[index].id
+    }
+
+    /// Opens another connection when every open one is busy, so load spreads over the server's processes.
+    private mutating func growIfBusy(_ actions: inout Actions) {
+        guard connecting == 0, slots.count < configuration.size, slots.allSatisfy({ $0.lent || $0.inflight > 0 })
+        else { return }
+        actions.connects.append(reserveConnect())
+    }
+
+    private mutating func serveWaiters(_ actions: inout Actions, now: Instant, isOpen: (SlotID) -> Bool) {
+        var index = 0
+        while index < waiters.count {
+            guard let slot = pick(waiters[index].demand, now: now, isOpen: isOpen) else {
+                index += 1
+                continue
+            }
+            let waiter = waiters.remove(at: index)
+            actions.grants.append(Grant(waiter: waiter.id, slot: take(slot, waiter.demand, now: now), demand: waiter.demand))
+            actions.cancelTimers.append(waiter.id)
+        }
+        if !waiters.isEmpty, slots.count + connecting < configuration.size {
+            actions.connects.append(reserveConnect())
+        }
+    }
+
+    private mutating func reserveConnect() -> SlotID {
+        connecting += 1
+        nextID += 1
+        return nextID
+    }
+}

@@ -1,0 +1,175 @@
+import Testing
+
+@testable import Postgres
+
+/// The pool's decisions, without a database: each event at a made-up instant, and the actions it returns.
+@Suite("Postgres: the pool's state machine")
+struct PoolStateMachineTests {
+    typealias Machine = PoolStateMachine
+    let t0 = ContinuousClock.now
+    let allOpen: (Int) -> Bool = { _ in true }
+
+    func machine(size: Int = 2, maxWaiters: Int = 4, depth: Int = 4) -> Machine {
+        Machine(configuration: .init(
+            size: size, maxWaiters: maxWaiters, acquireTimeout: .seconds(5), pipelineDepth: depth,
+            stallThreshold: .milliseconds(250)))
+    }
+
+    /// A machine with `count` open connections (slot ids returned), nothing in flight.
+    func opened(_ count: Int, size: Int = 2, depth: Int = 4) -> (Machine, [Int]) {
+        var pool = machine(size: size, depth: depth)
+        var slots: [Int] = []
+        for _ in 0..<count {
+            let waiter = pool.makeWaiterID()
+            let asked = pool.acquire(waiter, .exclusive, now: t0, isOpen: { slots.contains($0) })
+            let slot = asked.connects.first ?? asked.grants[0].slot
+            if !asked.connects.isEmpty { _ = pool.connected(slot, now: t0, isOpen: allOpen) }
+            slots.append(slot)
+        }
+        for slot in slots { _ = pool.release(slot, .exclusive, now: t0, isOpen: allOpen) }
+        return (pool, slots)
+    }
+
+    @Test func theFirstCallerWaitsForTheFirstConnectionAndGetsItWhenItOpens() {
+        var pool = machine()
+        let waiter = pool.makeWaiterID()
+        let asked = pool.acquire(waiter, .shared, now: t0, isOpen: allOpen)
+        #expect(asked.grants.isEmpty && asked.failures.isEmpty)
+        #expect(asked.connects.count == 1)
+        #expect(asked.startTimers == [.init(waiter: waiter, deadline: t0 + .seconds(5))])
+        #expect(pool.statistics == .init(idle: 0, busy: 0, connecting: 1, waiting: 1))
+        let opened = pool.connected(asked.connects[0], now: t0 + .milliseconds(10), isOpen: allOpen)
+        #expect(opened.grants == [.init(waiter: waiter, slot: asked.connects[0], demand: .shared)])
+        #expect(opened.cancelTimers == [waiter])
+        #expect(pool.statistics == .init(idle: 0, busy: 1, connecting: 0, waiting: 0))
+    }
+
+    @Test func statementsGoToTheLeastBusyConnectionUpToThePipelineDepth() {
+        var (pool, slots) = opened(2, depth: 2)
+        var granted: [Int] = []
+        for _ in 0..<4 {
+            let asked = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+            granted += asked.grants.map(\.slot)
+        }
+        #expect(granted.sorted() == [slots[0], slots[0], slots[1], slots[1]])
+        // Both pipelines are full and the pool is at its size: the fifth waits, and gets the first place freed.
+        let fifth = pool.makeWaiterID()
+        let waits = pool.acquire(fifth, .shared, now: t0, isOpen: allOpen)
+        #expect(waits.grants.isEmpty && waits.connects.isEmpty && waits.startTimers.count == 1)
+        let freed = pool.release(slots[1], .shared, now: t0 + .milliseconds(5), isOpen: allOpen)
+        #expect(freed.grants == [.init(waiter: fifth, slot: slots[1], demand: .shared)])
+    }
+
+    @Test func aLentConnectionTakesNothingElseUntilItReturns() {
+        var (pool, slots) = opened(1, size: 1)
+        let lent = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
+        #expect(lent.grants.map(\.slot) == slots)
+        let statement = pool.makeWaiterID()
+        #expect(pool.acquire(statement, .shared, now: t0, isOpen: allOpen).grants.isEmpty)
+        let back = pool.release(slots[0], .exclusive, now: t0, isOpen: allOpen)
+        #expect(back.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
+    }
+
+    @Test func aSlowAnswerDropsTheDepthToOneAndFastAnswersDoubleItBack() {
+        var (pool, slots) = opened(1, size: 1, depth: 4)
+        _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        _ = pool.release(slots[0], .shared, now: t0 + .milliseconds(400), isOpen: allOpen)  // slow
+        let now = t0 + .milliseconds(500)
+        #expect(pool.acquire(pool.makeWaiterID(), .shared, now: now, isOpen: allOpen).grants.count == 1)
+        #expect(pool.acquire(pool.makeWaiterID(), .shared, now: now, isOpen: allOpen).grants.isEmpty, "depth 1")
+        // A fast answer doubles the depth (1 → 2): the waiter and one more fit.
+        let fast = pool.release(slots[0], .shared, now: now + .milliseconds(1), isOpen: allOpen)
+        #expect(fast.grants.count == 1)
+        #expect(pool.acquire(pool.makeWaiterID(), .shared, now: now, isOpen: allOpen).grants.count == 1)
+    }
+
+    @Test func aConnectionStalledBehindASlowStatementIsPassedOver() {
+        var (pool, slots) = opened(2)
+        let first = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        let stalled = first.grants[0].slot
+        // 300 ms later the statement on `stalled` has run past the threshold: new statements go elsewhere, even
+        // though the other connection is equally free.
+        let later = t0 + .milliseconds(300)
+        for _ in 0..<3 {
+            let asked = pool.acquire(pool.makeWaiterID(), .shared, now: later, isOpen: allOpen)
+            #expect(asked.grants.map(\.slot) == slots.filter { $0 != stalled })
+        }
+    }
+
+    @Test func aWaiterFailsWithPoolTimeoutWhenItsTimerFires() {
+        var (pool, _) = opened(1, size: 1)
+        _ = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
+        let waiter = pool.makeWaiterID()
+        _ = pool.acquire(waiter, .exclusive, now: t0, isOpen: allOpen)
+        let expired = pool.expire(waiter)
+        #expect(expired.failures.map(\.waiter) == [waiter])
+        #expect(expired.failures.first?.error.code == .poolTimeout)
+        #expect(pool.expire(waiter).isEmpty, "a second expiry finds nobody")
+        #expect(pool.statistics.waiting == 0)
+    }
+
+    @Test func theWaitQueueIsBoundedAndTheExcessIsRefusedAtOnce() {
+        var (pool, _) = opened(1, size: 1)
+        _ = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
+        for _ in 0..<4 { _ = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen) }
+        let refused = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
+        #expect(refused.failures.first?.error.code == .poolTimeout)
+        #expect(refused.startTimers.isEmpty)
+        #expect(pool.statistics.waiting == 4)
+    }
+
+    @Test func whenTheServerRefusesWaitersFailAtOnceAndCallersAreRefusedBrieflyThenQueuedAgain() {
+        var pool = machine()
+        let waiter = pool.makeWaiterID()
+        let asked = pool.acquire(waiter, .shared, now: t0, isOpen: allOpen)
+        let refusal = PostgresError(code: .unableToConnect, message: "connection refused")
+        let failed = pool.connectFailed(refusal, now: t0 + .milliseconds(1))
+        #expect(failed.failures == [.init(waiter: waiter, error: refusal)])
+        #expect(failed.cancelTimers == [waiter])
+        #expect(!asked.connects.isEmpty)
+        let soon = pool.acquire(pool.makeWaiterID(), .shared, now: t0 + .milliseconds(100), isOpen: allOpen)
+        #expect(soon.failures.first?.error == refusal, "within the fail-fast window")
+        let later = pool.acquire(pool.makeWaiterID(), .shared, now: t0 + .milliseconds(400), isOpen: allOpen)
+        #expect(later.failures.isEmpty && later.connects.count == 1, "after it, a new attempt")
+    }
+
+    @Test func aDeadConnectionIsNeitherPickedNorKeptAndWaitersGetANewOne() {
+        var (pool, slots) = opened(1, size: 1)
+        let waiter = pool.makeWaiterID()
+        let asked = pool.acquire(waiter, .shared, now: t0, isOpen: { _ in false })
+        #expect(asked.grants.isEmpty, "its socket closed before its termination event")
+        let gone = pool.connectionTerminated(slots[0], now: t0, isOpen: allOpen)
+        #expect(gone.connects.count == 1, "the waiter needs a connection")
+        let replaced = pool.connected(gone.connects[0], now: t0, isOpen: allOpen)
+        #expect(replaced.grants == [.init(waiter: waiter, slot: gone.connects[0], demand: .shared)])
+    }
+
+    @Test func closingFailsWaitersClosesConnectionsAndRefusesEveryoneAfter() {
+        var (pool, slots) = opened(1, size: 2)
+        let lent = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
+        #expect(lent.connects.count == 1, "every open connection is busy: another is being opened")
+        let waiter = pool.makeWaiterID()
+        let waits = pool.acquire(waiter, .exclusive, now: t0, isOpen: allOpen)
+        #expect(waits.connects.isEmpty && waits.startTimers.count == 1)
+        let closed = pool.close()
+        #expect(closed.failures.map(\.waiter) == [waiter])
+        #expect(closed.failures.first?.error.code == .connectionClosed)
+        #expect(closed.closes == slots)
+        #expect(pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen).failures.first?.error.code
+            == .connectionClosed)
+        let late = pool.connected(lent.connects[0], now: t0, isOpen: allOpen)
+        #expect(late.closes == lent.connects, "a connection that opens after the close is closed")
+    }
+
+    @Test func anotherConnectionOpensOnlyWhenEveryOpenOneIsBusy() {
+        var (pool, slots) = opened(1, size: 3)
+        let first = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        #expect(first.grants.map(\.slot) == slots)
+        #expect(first.connects.count == 1, "the only connection is now busy: grow")
+        let second = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        #expect(second.connects.isEmpty, "one is being opened already")
+        _ = pool.connected(first.connects[0], now: t0, isOpen: allOpen)
+        let third = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        #expect(third.grants.map(\.slot) == first.connects, "the new, idle one")
+    }
+}
