@@ -89,8 +89,8 @@ let package = Package(
         .testTarget(
             name: "WeighinTests",
             dependencies: [
-                "Postgres", "Primitives", "PrivateCluster", "Migrations", "WeighinService", "WeighinHTTP", "WireFormats",
-                "LoadTest", "weighin",
+                "CLibPQ", "Postgres", "Primitives", "PrivateCluster", "Migrations", "WeighinService", "WeighinHTTP",
+                "WireFormats", "LoadTest", "weighin",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),

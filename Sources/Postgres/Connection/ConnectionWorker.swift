@@ -10,15 +10,16 @@ import Darwin
 import Primitives
 #endif
 
-/// Runs one libpq connection on a thread of its own, in pipeline mode.
+/// Drives one libpq connection on a thread of its own, in pipeline mode: the thread, the wake-up pipe, `poll`, and
+/// the libpq calls; what was sent and what each result completes is `PipelineProtocol`'s business.
 ///
 /// libpq blocks, so it never runs on Swift's cooperative pool: callers post statements to a mailbox and wake the
-/// thread through a pipe; the thread sends every posted statement at once (each prepared once and followed by its
-/// own sync point, so one failure never spoils its neighbours), waits on the socket with `poll`, and completes
-/// statements in order as their results arrive. Many statements from concurrent callers are in flight at once on
-/// one connection, which is why a small pool serves many clients.
+/// thread through a pipe; the thread sends every posted statement at once, waits on the socket with `poll`, and
+/// completes statements in order as their results arrive. Many statements from concurrent callers are in flight at
+/// once on one connection, which is why a small pool serves many clients. The handle, the queue and the pipeline
+/// state are touched by the thread alone (checked in debug builds by `ThreadConfined`).
 final class ConnectionWorker: @unchecked Sendable {
-    typealias Completion = @Sendable (Result<PostgresResult, PostgresError>) -> Void
+    typealias Completion = PipelineProtocol.Completion
 
     /// Work for the connection: a pipelined statement, or a closure that needs the connection to itself outside
     /// pipeline mode (COPY, multi-statement scripts).
@@ -41,20 +42,11 @@ final class ConnectionWorker: @unchecked Sendable {
         var failure: PostgresError?
     }
 
-    private struct Inflight {
-        let sql: SQL
-        let completion: Completion
-        var awaitingPrepare: Bool
-        var result: PostgresResult?
-        var error: PostgresError?
-    }
-
-    private struct PreparedStatement {
-        let name: String
-        let types: [Oid]
-        /// Whether the server has confirmed the Parse; until then followers go unprepared, so a Parse that fails
-        /// (a statement timeout while waiting on a lock, say) takes no statement down with it.
-        var confirmed = false
+    /// What only the connection's thread touches.
+    private struct Confined {
+        var handle: ConnectionHandle?
+        var pending = Deque<Item>()
+        var pipeline: PipelineProtocol
     }
 
     let configuration: PostgresConfiguration
@@ -64,15 +56,7 @@ final class ConnectionWorker: @unchecked Sendable {
     private let onNotification: (@Sendable (PostgresNotification) -> Void)?
     private let onTermination: @Sendable (PostgresError) -> Void
 
-    // Confined to the worker's thread.
-    private var handle: ConnectionHandle?
-    private var pending = Deque<Item>()
-    private var inflight = Deque<Inflight>()
-    private var statements: [String: PreparedStatement] = [:]
-    private var statementCount = 0
-    /// When the statement at the head of the pipeline became the head: statements run one after another, so the
-    /// client's patience for an answer (`clientTimeout`) starts there, not when a statement was queued.
-    private var headSince = ContinuousClock.now
+    private var confined: ThreadConfined<Confined>
 
     private init(
         configuration: PostgresConfiguration, wakeRead: Int32, wakeWrite: Int32,
@@ -84,6 +68,7 @@ final class ConnectionWorker: @unchecked Sendable {
         self.wakeWrite = wakeWrite
         self.onNotification = onNotification
         self.onTermination = onTermination
+        confined = ThreadConfined(Confined(pipeline: PipelineProtocol(preparedStatements: configuration.preparedStatements)))
     }
 
     deinit {
@@ -148,6 +133,7 @@ final class ConnectionWorker: @unchecked Sendable {
     // MARK: - The thread
 
     private func threadMain(ready: CheckedContinuation<Void, any Error>) {
+        confined.bindToCurrentThread()
         let parameters = configuration.connectParameters
         let keywords = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }
@@ -180,26 +166,27 @@ final class ConnectionWorker: @unchecked Sendable {
             ready.resume(throwing: error)
             return
         }
-        self.handle = handle
+        confined.value.handle = handle
         ready.resume()
         runLoop(handle)
-        self.handle = nil
+        confined.value.handle = nil
     }
 
     private func runLoop(_ handle: ConnectionHandle) {
         let conn = handle.raw
         let socket = PQsocket(conn)
         while true {
-            let closing = mailbox.withLock { box -> Bool in
-                pending.append(contentsOf: box.items)
-                box.items.removeAll(keepingCapacity: true)
-                return box.closing
+            let posted = mailbox.withLock { box -> (items: [Item], closing: Bool) in
+                defer { box.items.removeAll(keepingCapacity: true) }
+                return (box.items, box.closing)
             }
+            let closing = posted.closing
+            confined.value.pending.append(contentsOf: posted.items)
             if let error = sendPending(handle) {
                 terminate(error)
                 return
             }
-            if closing, pending.isEmpty, inflight.isEmpty {
+            if closing, confined.value.pending.isEmpty, confined.value.pipeline.isIdle {
                 terminate(PostgresError(code: .connectionClosed, message: "the connection was closed"))
                 return
             }
@@ -231,7 +218,7 @@ final class ConnectionWorker: @unchecked Sendable {
                 terminate(PostgresError(
                     code: .clientTimeout,
                     message: "no answer from the server within \(configuration.clientTimeout!); connection dropped",
-                    statement: inflight.first?.sql.label))
+                    statement: confined.value.pipeline.headLabel))
                 return
             }
         }
@@ -239,8 +226,8 @@ final class ConnectionWorker: @unchecked Sendable {
 
     /// When the head statement's answer is overdue (nil: nothing in flight, or no client timeout).
     private var headDeadline: ContinuousClock.Instant? {
-        guard !inflight.isEmpty, let timeout = configuration.clientTimeout else { return nil }
-        return headSince + timeout
+        guard let since = confined.value.pipeline.headSince, let timeout = configuration.clientTimeout else { return nil }
+        return since + timeout
     }
 
     private func pollTimeout() -> Int32 {
@@ -270,12 +257,10 @@ final class ConnectionWorker: @unchecked Sendable {
             defer { box.items.removeAll() }
             return box.items
         }
-        while let op = inflight.popFirst() {
-            op.completion(.failure(op.error ?? error))
-        }
-        while let item = pending.popFirst() { item.fail(unsent) }
+        for (completion, outcome) in confined.value.pipeline.failAll(error) { completion(outcome) }
+        while let item = confined.value.pending.popFirst() { item.fail(unsent) }
         for item in late { item.fail(unsent) }
-        handle = nil
+        confined.value.handle = nil
         if notify { onTermination(error) }
     }
 
@@ -283,63 +268,50 @@ final class ConnectionWorker: @unchecked Sendable {
 
     /// Sends every pending statement; an exclusive item waits until nothing is in flight, then runs.
     private func sendPending(_ handle: ConnectionHandle) -> PostgresError? {
-        while let item = pending.first {
+        while let item = confined.value.pending.first {
             switch item {
             case .statement(let sql, let completion):
-                let prepared: Bool
-                switch send(sql, on: handle.raw) {
-                case .success(let value): prepared = value
-                case .failure(let error): return error
+                let plan = confined.value.pipeline.plan(sql)
+                if let error = send(sql, plan, on: handle.raw) {
+                    confined.value.pipeline.unsent(sql, plan)
+                    return error
                 }
-                if inflight.isEmpty { headSince = .now }
-                inflight.append(
-                    Inflight(sql: sql, completion: completion, awaitingPrepare: prepared, result: nil, error: nil))
+                confined.value.pipeline.sent(sql, plan, completion: completion, now: .now)
             case .exclusive(let run, _):
-                guard inflight.isEmpty else { return nil }
+                guard confined.value.pipeline.isIdle else { return nil }
                 // Nothing is in flight, so every result (and the output buffer) has been consumed.
                 guard PQexitPipelineMode(handle.raw) == 1 else { return connectionLost(handle) }
                 PQsetnonblocking(handle.raw, 0)
                 run(ExclusiveAccess(handle: handle))
-                if handle.isBad { pending.removeFirst(); return connectionLost(handle) }
+                if handle.isBad { confined.value.pending.removeFirst(); return connectionLost(handle) }
                 guard PQsetnonblocking(handle.raw, 1) == 0, PQenterPipelineMode(handle.raw) == 1 else {
-                    pending.removeFirst()
+                    confined.value.pending.removeFirst()
                     return connectionLost(handle)
                 }
             }
-            pending.removeFirst()
+            confined.value.pending.removeFirst()
         }
         return nil
     }
 
-    /// Queues one statement and its sync point; the success value says whether a Parse was queued too (its
-    /// result arrives before the statement's own).
-    private func send(_ sql: SQL, on conn: OpaquePointer) -> Result<Bool, PostgresError> {
+    /// Queues one statement as `plan` says, and its sync point; nil when libpq took it.
+    private func send(_ sql: SQL, _ plan: PipelineProtocol.SendPlan, on conn: OpaquePointer) -> PostgresError? {
         configuration.onStatement?(sql)
         let types = sql.binds.map { Oid($0.type.rawValue) }
-        return withParameters(sql.binds) { values, lengths, formats -> Result<Bool, PostgresError> in
+        return withParameters(sql.binds) { values, lengths, formats -> PostgresError? in
             let count = Int32(sql.binds.count)
-            var prepared = false
-            var sent: Int32
-            let known = statements[sql.text]
-            if configuration.preparedStatements == .named, known.map({ $0.types == types && $0.confirmed }) ?? true {
-                let name: String
-                if let known {
-                    name = known.name
-                } else {
-                    statementCount += 1
-                    name = "wi\(statementCount)"
-                    guard PQsendPrepare(conn, name, sql.text, count, types) == 1 else { return .failure(sendFailure(conn)) }
-                    statements[sql.text] = PreparedStatement(name: name, types: types)
-                    prepared = true
-                }
+            let sent: Int32
+            switch plan {
+            case .prepareAndRun(let name):
+                guard PQsendPrepare(conn, name, sql.text, count, types) == 1 else { return sendFailure(conn) }
                 sent = PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0)
-            } else {
-                // Unnamed mode, a Parse still awaiting its answer, or the same text with other parameter types
-                // (rare): sent unprepared.
+            case .run(let name):
+                sent = PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0)
+            case .unprepared:
                 sent = PQsendQueryParams(conn, sql.text, count, types, values, lengths, formats, 0)
             }
-            guard sent == 1, PQpipelineSync(conn) == 1 else { return .failure(sendFailure(conn)) }
-            return .success(prepared)
+            guard sent == 1, PQpipelineSync(conn) == 1 else { return sendFailure(conn) }
+            return nil
         }
     }
 
@@ -349,10 +321,11 @@ final class ConnectionWorker: @unchecked Sendable {
 
     // MARK: - Receiving
 
+    /// Hands every complete result to the pipeline, in order, and runs the completions it finishes.
     private func readResults(_ handle: ConnectionHandle) {
         let conn = handle.raw
         var nullsInARow = 0
-        while !inflight.isEmpty, PQisBusy(conn) == 0 {
+        while !confined.value.pipeline.isIdle, PQisBusy(conn) == 0 {
             guard let result = PQgetResult(conn) else {
                 // The end of one statement's results; two in a row means nothing more has arrived.
                 nullsInARow += 1
@@ -360,48 +333,21 @@ final class ConnectionWorker: @unchecked Sendable {
                 continue
             }
             nullsInARow = 0
-            let status = PQresultStatus(result)
-            if status == PGRES_PIPELINE_SYNC {
+            let event: PipelineProtocol.Event
+            switch PQresultStatus(result) {
+            case PGRES_PIPELINE_SYNC:
                 PQclear(result)
-                let op = inflight.removeFirst()
-                headSince = .now
-                if let error = op.error {
-                    op.completion(.failure(error))
-                } else if let value = op.result {
-                    op.completion(.success(value))
-                } else {
-                    op.completion(.failure(PostgresError(
-                        code: .connectionFailure, message: "the server sent no result", statement: op.sql.label)))
-                }
-                continue
-            }
-            if inflight[0].awaitingPrepare {
-                inflight[0].awaitingPrepare = false
-                if status == PGRES_FATAL_ERROR {
-                    inflight[0].error = handle.error(from: result, statement: inflight[0].sql.label)
-                    statements[inflight[0].sql.text] = nil
-                } else {
-                    statements[inflight[0].sql.text]?.confirmed = true
-                }
-                PQclear(result)
-                continue
-            }
-            switch status {
+                event = .sync
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                inflight[0].result = PostgresResult(taking: result)
+                event = .result(PostgresResult(taking: result))
             case PGRES_PIPELINE_ABORTED:
-                if inflight[0].error == nil {
-                    inflight[0].error = PostgresError(
-                        code: .inFailedTransaction, message: "statement skipped after an earlier failure",
-                        statement: inflight[0].sql.label)
-                }
                 PQclear(result)
+                event = .aborted
             default:
-                if inflight[0].error == nil {
-                    inflight[0].error = handle.error(from: result, statement: inflight[0].sql.label)
-                }
+                event = .error(handle.error(from: result, statement: confined.value.pipeline.headLabel))
                 PQclear(result)
             }
+            if let (completion, outcome) = confined.value.pipeline.receive(event, now: .now) { completion(outcome) }
         }
     }
 
@@ -414,51 +360,4 @@ final class ConnectionWorker: @unchecked Sendable {
             onNotification?(notification)
         }
     }
-}
-
-/// Lays out bound values as the C arrays libpq wants (each value NUL-terminated in one allocation).
-private func withParameters<R>(
-    _ binds: [PostgresBind],
-    _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
-) -> R {
-    if binds.isEmpty { return body(nil, nil, nil) }
-    let total = binds.reduce(0) { $0 + ($1.bytes?.count ?? 0) + 1 }
-    let storage = UnsafeMutablePointer<CChar>.allocate(capacity: total)
-    defer { storage.deallocate() }
-    var values: [UnsafePointer<CChar>?] = []
-    var lengths: [Int32] = []
-    var formats: [Int32] = []
-    values.reserveCapacity(binds.count)
-    lengths.reserveCapacity(binds.count)
-    formats.reserveCapacity(binds.count)
-    var offset = 0
-    for bind in binds {
-        formats.append(bind.isBinary ? 1 : 0)
-        guard let bytes = bind.bytes else {
-            values.append(nil)
-            lengths.append(0)
-            continue
-        }
-        let start = storage + offset
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                if let base = chars.baseAddress { start.update(from: base, count: chars.count) }
-            }
-        }
-        start[bytes.count] = 0
-        values.append(UnsafePointer(start))
-        lengths.append(Int32(bytes.count))
-        offset += bytes.count + 1
-    }
-    return body(values, lengths, formats)
-}
-
-/// A notification received through `LISTEN`.
-public struct PostgresNotification: Sendable {
-    /// The channel it was sent on.
-    public let channel: String
-    /// The payload text (possibly empty).
-    public let payload: String
-    /// The server process that sent it.
-    public let processID: Int32
 }
