@@ -1,5 +1,5 @@
-import Primitives
 import NIOCore
+import Primitives
 
 /// A user the load loop can act as: a bearer token and some of the user's entry ids.
 struct SeededUser: Sendable, Equatable {

@@ -1,6 +1,6 @@
-import Primitives
 import Foundation
 import NIOCore
+import Primitives
 
 /// Registers, logs in and fills the users the load acts as, through the public API only.
 struct Seeder {

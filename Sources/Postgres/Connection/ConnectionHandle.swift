@@ -15,6 +15,35 @@ final class ConnectionHandle {
         PQfinish(raw)
     }
 
+    /// Connects (blocking: call it on the connection's own thread) and readies the connection for pipelining:
+    /// notices silenced, non-blocking, in pipeline mode.
+    static func connect(_ parameters: [(String, String)]) -> Result<ConnectionHandle, PostgresError> {
+        let keywords = parameters.map { strdup($0.0) }
+        let values = parameters.map { strdup($0.1) }
+        defer {
+            keywords.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let raw = (keywords.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { k in
+            (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { v in
+                PQconnectdbParams(k.baseAddress, v.baseAddress, 1)
+            }
+        }
+        guard let raw else {
+            return .failure(PostgresError(code: .unableToConnect, message: "libpq could not allocate a connection"))
+        }
+        let handle = ConnectionHandle(taking: raw)
+        guard PQstatus(raw) == CONNECTION_OK else {
+            return .failure(PostgresError(code: .unableToConnect, message: handle.errorMessage))
+        }
+        PQsetNoticeProcessor(raw, { _, _ in }, nil)
+        guard PQsetnonblocking(raw, 1) == 0, PQenterPipelineMode(raw) == 1 else {
+            return .failure(PostgresError(
+                code: .unableToConnect, message: "cannot enter pipeline mode: \(handle.errorMessage)"))
+        }
+        return .success(handle)
+    }
+
     /// libpq's last error message for this connection, trimmed.
     var errorMessage: String {
         String(cString: PQerrorMessage(raw)).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -10,6 +10,9 @@ import Darwin
 import Primitives
 #endif
 
+// One file over 300 lines on purpose: the driver is one loop (mailbox, send, poll, receive, terminate) whose steps
+// share the thread-confined state and are read best together.
+
 /// Drives one libpq connection on a thread of its own, in pipeline mode: the thread, the wake-up pipe, `poll`, and
 /// the libpq calls; what was sent and what each result completes is `PipelineProtocol`'s business.
 ///
@@ -134,34 +137,11 @@ final class ConnectionWorker: @unchecked Sendable {
 
     private func threadMain(ready: CheckedContinuation<Void, any Error>) {
         confined.bindToCurrentThread()
-        let parameters = configuration.connectParameters
-        let keywords = parameters.map { strdup($0.0) }
-        let values = parameters.map { strdup($0.1) }
-        defer {
-            keywords.forEach { free($0) }
-            values.forEach { free($0) }
-        }
-        let raw = (keywords.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { k in
-            (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { v in
-                PQconnectdbParams(k.baseAddress, v.baseAddress, 1)
-            }
-        }
-        guard let raw else {
-            let error = PostgresError(code: .unableToConnect, message: "libpq could not allocate a connection")
-            terminate(error, notify: false)
-            ready.resume(throwing: error)
-            return
-        }
-        let handle = ConnectionHandle(taking: raw)
-        guard PQstatus(raw) == CONNECTION_OK else {
-            let error = PostgresError(code: .unableToConnect, message: handle.errorMessage)
-            terminate(error, notify: false)
-            ready.resume(throwing: error)
-            return
-        }
-        PQsetNoticeProcessor(raw, { _, _ in }, nil)
-        guard PQsetnonblocking(raw, 1) == 0, PQenterPipelineMode(raw) == 1 else {
-            let error = PostgresError(code: .unableToConnect, message: "cannot enter pipeline mode: \(handle.errorMessage)")
+        let handle: ConnectionHandle
+        switch ConnectionHandle.connect(configuration.connectParameters) {
+        case .success(let connected):
+            handle = connected
+        case .failure(let error):
             terminate(error, notify: false)
             ready.resume(throwing: error)
             return

@@ -1,5 +1,5 @@
-import Foundation
 import CLibPQ
+import Foundation
 import Primitives
 
 /// How to reach a PostgreSQL server and how each connection behaves.

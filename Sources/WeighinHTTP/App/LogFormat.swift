@@ -1,8 +1,8 @@
 import Foundation
 import Logging
+import Primitives
 import Synchronization
 import WireFormats
-import Primitives
 
 /// How log lines are written.
 public enum LogFormat: String, CaseIterable, Sendable {

@@ -1,9 +1,9 @@
 import CoreMetrics
 import Foundation
 import Postgres
+import Primitives
 import Prometheus
 import WeighinService
-import Primitives
 
 /// The application's metrics, through swift-metrics into a Prometheus registry of its own (several applications,
 /// as in tests, can live in one process).

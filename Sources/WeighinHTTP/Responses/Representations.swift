@@ -1,7 +1,7 @@
 import Foundation
+import Primitives
 import WeighinService
 import WireFormats
-import Primitives
 
 /// The JSON shapes of the contract, written member by member.
 extension JSONWriter {

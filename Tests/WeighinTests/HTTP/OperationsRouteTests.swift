@@ -5,9 +5,9 @@ import Migrations
 import NIOCore
 import Postgres
 import Testing
-@testable import WeighinHTTP
 import WeighinService
 import WireFormats
+@testable import WeighinHTTP
 
 /// HTTP: health, readiness, metrics, the OpenAPI document, request ids and the problem JSON of every error status.
 @Suite("HTTP: health, readiness, metrics and the OpenAPI document")

@@ -143,7 +143,7 @@ struct ThreadConfinedTests {
             box.confined.bindToCurrentThread()
             let other = Thread { _ = box.confined.value }
             other.start()
-            Thread.sleep(forTimeInterval: 5)
+            try? await Task.sleep(for: .seconds(5))
         }
     }
     #endif

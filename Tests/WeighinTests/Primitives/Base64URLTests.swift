@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Primitives
+import Testing
 
 @Suite("Base64URL")
 struct Base64URLTests {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Primitives
+import Testing
 
 @Suite("Exact decimal text")
 struct ExactDecimalTests {
