@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "Migrations",
             dependencies: [
-                "Postgres",
+                "Postgres", "Primitives",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Accounts, tokens, entries and statistics: the domain, with typed errors and no HTTP.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Primitives
 
 /// One schema change: a file `NNNN_name.sql` of the repository's `sql/` folder.
 public struct Migration: Sendable, Equatable {
@@ -21,7 +22,7 @@ public struct Migration: Sendable, Equatable {
         self.version = version
         self.name = name
         self.sql = sql
-        self.checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.checksum = Hex.encode(SHA256.hash(data: Data(sql.utf8)))
     }
 
     /// Reads the migrations of `directory` in version order. Files not named `NNNN_name.sql` are an error, as are

@@ -14,6 +14,13 @@ public enum Hex {
         }
     }
 
+    /// Lower-case hex text of `bytes`.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var text: [UInt8] = []
+        append(bytes, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
     /// The value of one hex digit (either case), or nil.
     @inlinable
     public static func value(of digit: UInt8) -> UInt8? {

@@ -64,8 +64,8 @@ public final class WeighinServices: Sendable {
         admin = AdminService(database: database, tokens: tokens)
     }
 
-    /// Deletes expired tokens, idempotency keys older than 24 hours and failed log-ins older than their window.
-    /// Returns the number of rows deleted.
+    /// Deletes expired tokens, idempotency keys older than 24 hours and failed log-ins and password changes older
+    /// than their window. Returns the number of rows deleted.
     @discardableResult
     public func purgeExpired() async throws -> Int {
         let window = AccountService.failureWindow.wholeSeconds
@@ -74,8 +74,11 @@ public final class WeighinServices: Sendable {
                 WITH tokens AS (DELETE FROM auth_tokens WHERE expires_at < now() RETURNING 1),
                      keys AS (DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours' RETURNING 1),
                      logins AS (DELETE FROM failed_logins
-                                WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1)
-                SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM keys) + (SELECT count(*) FROM logins) AS n
+                                WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1),
+                     changes AS (DELETE FROM failed_password_changes
+                                 WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1)
+                SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM keys) + (SELECT count(*) FROM logins)
+                       + (SELECT count(*) FROM changes) AS n
                 """, name: "maintenance.purge"))
         return try rows[0].decode(column: "n")
     }

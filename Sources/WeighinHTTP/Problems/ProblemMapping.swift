@@ -52,7 +52,7 @@ extension Problem {
             return .notFound
         case .tooManyAttempts(let retryAfter):
             return Problem(status: .tooManyRequests, code: "too_many_attempts", title: "Too many attempts",
-                           detail: "Too many failed log-ins for this email; try again later.",
+                           detail: "Too many failed password attempts; try again after Retry-After seconds.",
                            headers: [.retryAfter: String(retryAfter)])
         case .idempotencyKeyReused:
             return Problem(status: .unprocessableContent, code: "idempotency_key_reused", title: "Idempotency key reused",

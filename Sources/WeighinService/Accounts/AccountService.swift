@@ -63,11 +63,13 @@ public final class AccountService: Sendable {
     let database: Database
     let hasher: PasswordHasher
     let tokens: TokenService
+    let limits: AttemptLimits
 
     init(database: Database, hasher: PasswordHasher, tokens: TokenService) {
         self.database = database
         self.hasher = hasher
         self.tokens = tokens
+        limits = AttemptLimits(database: database, limit: Self.failureLimit, window: Self.failureWindow)
     }
 
     /// Creates an account. Throws `validation` or `emailTaken`.
@@ -97,36 +99,34 @@ public final class AccountService: Sendable {
     ///
     /// Wrong password and unknown email fail alike and take the same time. After `failureLimit` failures for an
     /// email within `failureWindow`, even the right password is refused until the window has passed; refused
-    /// attempts are not counted and a success does not reset the count.
+    /// attempts are not counted and a success does not reset the count. Each attempt is recorded as a failure
+    /// before the password is checked and forgiven after a success, so concurrent guesses all count; the token is
+    /// issued only if the password is still the one checked (a password change in between wins).
     public func logIn(email rawEmail: String, password: String) async throws -> IssuedToken {
         if hasher.isSaturated {
             throw ServiceError.unavailable(retryAfter: 1, reason: PasswordHasher.saturated)
         }
         let email = AccountRules.normalizedEmail(rawEmail)
-        let windowSeconds = Self.failureWindow.wholeSeconds
-        let rows = try await database.query(
-            SQL("""
-                WITH recent AS (
-                    SELECT attempted_at FROM failed_logins
-                    WHERE email = \(email) AND attempted_at > now() - make_interval(secs => \(windowSeconds))
-                    ORDER BY attempted_at DESC LIMIT \(Self.failureLimit))
-                SELECT (SELECT count(*) FROM recent) AS failures,
-                       (SELECT ceil(extract(epoch FROM min(attempted_at) + make_interval(secs => \(windowSeconds))
-                                             - clock_timestamp()))::int FROM recent) AS retry_after,
-                       u.id, u.email, u.name, u.weight_unit, u.created_at, u.password_hash
-                FROM (SELECT 1) AS one LEFT JOIN users u ON lower(u.email) = lower(\(email))
-                """, name: "users.login"))
-        let row = rows[0]
-        if try row.decode(Int.self, column: "failures") >= Self.failureLimit {
-            let wait = try row.decode(Int?.self, column: "retry_after") ?? 1
-            throw ServiceError.tooManyAttempts(retryAfter: max(1, wait))
-        }
-        let hash = try row.decode(String?.self, column: "password_hash")
-        guard try await hasher.verify(password, against: hash), !row.isNull(column: "id") else {
-            try await database.query(SQL("INSERT INTO failed_logins (email) VALUES (\(email))", name: "failed_logins.insert"))
+        guard email.unicodeScalars.count <= AccountRules.emailLength, !email.unicodeScalars.contains("\u{0}") else {
+            // No account can have it, and it is never a key in SQL (an overlong email breaks the index's row
+            // limit); it costs the same hash as any other failure.
+            _ = try await hasher.verify(password, against: nil)
             throw ServiceError.invalidCredentials
         }
-        return try await tokens.issue(for: try User(row: row))
+        let attempt = try await limits.recordLogIn(email: email)
+        let verified: Bool
+        do {
+            verified = try await hasher.verify(password, against: attempt.passwordHash)
+        } catch {
+            try? await limits.forgive(attempt)  // never checked: not a failure
+            throw error
+        }
+        guard verified, let user = attempt.user, let hash = attempt.passwordHash else {
+            throw ServiceError.invalidCredentials
+        }
+        let issued = try await tokens.issue(for: user, verifiedHash: hash)
+        try await limits.forgive(attempt)
+        return issued
     }
 
     /// Revokes the token that made the request.
@@ -152,15 +152,14 @@ public final class AccountService: Sendable {
         do {
             let rows = try await database.query(
                 SQL("""
-                    WITH changed AS (
-                        UPDATE users SET email = coalesce(\(email), email), name = coalesce(\(name), name),
-                                         weight_unit = coalesce(\(unit), weight_unit), updated_at = now()
-                        WHERE id = \(auth.userID)
-                        RETURNING \(User.columns))
-                    SELECT \(User.columns), pg_notify(\(TokenService.channel), id::text) FROM changed
+                    UPDATE users SET email = coalesce(\(email), email), name = coalesce(\(name), name),
+                                     weight_unit = coalesce(\(unit), weight_unit), updated_at = now()
+                    WHERE id = \(auth.userID)
+                    RETURNING \(User.columns)
                     """, name: "users.update"))
-            tokens.userChanged(auth.userID)
             guard let row = rows.first else { throw ServiceError.unauthenticated }
+            // Cached tokens carry the display unit: every instance forgets them.
+            try await tokens.announceChange(of: auth.userID)
             return try User(row: row)
         } catch PostgresError.Code.uniqueViolation {
             throw ServiceError.emailTaken
@@ -168,38 +167,46 @@ public final class AccountService: Sendable {
     }
 
     /// Changes the password and revokes every other token of the account; the token used keeps working.
-    /// A wrong current password throws `wrongPassword` (not counted as a failed log-in).
+    ///
+    /// A wrong current password throws `wrongPassword` (not counted as a failed log-in); after `failureLimit` of
+    /// them within `failureWindow` the user's changes answer `tooManyAttempts`, counted like log-ins (recorded
+    /// before checking, forgiven after a success) but per user.
     public func changePassword(_ auth: Authentication, _ change: PasswordChange) async throws {
         var v = Validator(change.problems)
         _ = v.require(change.current, "current_password")
         if let new = v.require(change.new, "new_password") { AccountRules.password(new, &v, field: "new_password") }
         try v.check()
         let (current, new) = (change.current!, change.new!)
-        let rows = try await database.query(
-            SQL("SELECT password_hash FROM users WHERE id = \(auth.userID)", name: "users.password_hash"))
-        guard let row = rows.first else { throw ServiceError.unauthenticated }
-        guard try await hasher.verify(current, against: try row.decode(String.self, column: "password_hash")) else {
-            throw ServiceError.wrongPassword
+        let attempt = try await limits.recordPasswordChange(userID: auth.userID)
+        let verified: Bool
+        do {
+            verified = try await hasher.verify(current, against: attempt.passwordHash)
+        } catch {
+            try? await limits.forgive(attempt)
+            throw error
         }
+        guard attempt.passwordHash != nil else { throw ServiceError.unauthenticated }
+        guard verified else { throw ServiceError.wrongPassword }
         let hash = try await hasher.hash(new)
-        try await database.query(
-            SQL("""
-                WITH changed AS (
-                    UPDATE users SET password_hash = \(hash), updated_at = now() WHERE id = \(auth.userID) RETURNING id),
-                revoked AS (
-                    DELETE FROM auth_tokens WHERE user_id = \(auth.userID) AND token_hash <> \(auth.tokenHash))
-                SELECT pg_notify(\(TokenService.channel), id::text) FROM changed
-                """, name: "users.change_password"))
-        tokens.userChanged(auth.userID)
+        // Separate statements in one transaction: the UPDATE waits for any log-in still issuing a token with the
+        // old password (it holds the user row FOR SHARE), and the DELETE, with a snapshot taken after that wait,
+        // sees the token it issued.
+        try await database.withTransaction { transaction in
+            let changed = try await transaction.query(
+                SQL("UPDATE users SET password_hash = \(hash), updated_at = now() WHERE id = \(auth.userID) RETURNING id",
+                    name: "users.change_password"))
+            guard !changed.isEmpty else { throw ServiceError.unauthenticated }
+            try await transaction.query(
+                SQL("DELETE FROM auth_tokens WHERE user_id = \(auth.userID) AND token_hash <> \(auth.tokenHash)",
+                    name: "tokens.revoke_others"))
+            try await limits.forgive(attempt, in: transaction)
+        }
+        try await tokens.announceChange(of: auth.userID)
     }
 
     /// Deletes the account; its entries, tokens and idempotency keys go with it through `ON DELETE CASCADE`.
     public func deleteAccount(_ auth: Authentication) async throws {
-        try await database.query(
-            SQL("""
-                WITH gone AS (DELETE FROM users WHERE id = \(auth.userID) RETURNING id)
-                SELECT pg_notify(\(TokenService.channel), id::text) FROM gone
-                """, name: "users.delete"))
-        tokens.userChanged(auth.userID)
+        try await database.query(SQL("DELETE FROM users WHERE id = \(auth.userID)", name: "users.delete"))
+        try await tokens.announceChange(of: auth.userID)
     }
 }

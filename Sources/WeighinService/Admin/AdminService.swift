@@ -48,11 +48,9 @@ public final class AdminService: Sendable {
     /// Returns false when no account has this email.
     public func deleteAccount(email: String) async throws -> Bool {
         let rows = try await database.query(
-            SQL("""
-                WITH gone AS (DELETE FROM users WHERE lower(email) = lower(\(AccountRules.normalizedEmail(email))) RETURNING id)
-                SELECT id, pg_notify(\(TokenService.channel), id::text) FROM gone
-                """, name: "admin.users.delete"))
-        for row in rows { tokens.userChanged(try row.decode(UUID.self, column: "id")) }
+            SQL("DELETE FROM users WHERE lower(email) = lower(\(AccountRules.normalizedEmail(email))) RETURNING id",
+                name: "admin.users.delete"))
+        for row in rows { try await tokens.announceChange(of: try row.decode(UUID.self, column: "id")) }
         return !rows.isEmpty
     }
 
@@ -62,9 +60,9 @@ public final class AdminService: Sendable {
         let rows = try await database.query(
             SQL("""
                 WITH revoked AS (DELETE FROM auth_tokens WHERE user_id = \(account.user.id) RETURNING 1)
-                SELECT count(*) AS n, pg_notify(\(TokenService.channel), \(account.user.id.uuidString)) FROM revoked
+                SELECT count(*) AS n FROM revoked
                 """, name: "admin.tokens.revoke"))
-        tokens.userChanged(account.user.id)
+        try await tokens.announceChange(of: account.user.id)
         return try rows[0].decode(Int.self, column: "n")
     }
 

@@ -19,17 +19,23 @@ public final class TokenService: Sendable {
         self.cache = TokenCache(timeToLive: cacheTimeToLive)
     }
 
-    /// Creates and stores a new token for `user`.
-    func issue(for user: User) async throws -> IssuedToken {
+    /// Creates and stores a new token for `user`, only if the account's password hash is still `verifiedHash`
+    /// (the one the password was checked against); else throws `invalidCredentials`.
+    ///
+    /// The account row is read `FOR SHARE`: a password change committing meanwhile makes this wait and then find
+    /// the new hash, and a change that starts meanwhile waits for this token to commit and then revokes it.
+    func issue(for user: User, verifiedHash: String) async throws -> IssuedToken {
         let token = BearerToken(newFor: user.id)
-        let seconds = lifetime.wholeSeconds
         let rows = try await database.query(
             SQL("""
+                WITH owner AS (
+                    SELECT id FROM users WHERE id = \(user.id) AND password_hash = \(verifiedHash) FOR SHARE)
                 INSERT INTO auth_tokens (user_id, token_hash, expires_at)
-                VALUES (\(user.id), \(token.hash), now() + make_interval(secs => \(seconds)))
+                SELECT id, \(token.hash), now() + make_interval(secs => \(lifetime.wholeSeconds)) FROM owner
                 RETURNING expires_at
                 """, name: "tokens.issue"))
-        return IssuedToken(token: token.text, expiresAt: try rows[0].decode(column: "expires_at"), user: user)
+        guard let row = rows.first else { throw ServiceError.invalidCredentials }
+        return IssuedToken(token: token.text, expiresAt: try row.decode(column: "expires_at"), user: user)
     }
 
     /// Checks a bearer token: from the cache when fresh, else in one database round trip.
@@ -58,12 +64,9 @@ public final class TokenService: Sendable {
     func revoke(_ authentication: Authentication) async throws {
         try await database.query(
             SQL("""
-                WITH gone AS (
-                    DELETE FROM auth_tokens WHERE user_id = \(authentication.userID) AND token_hash = \(authentication.tokenHash)
-                    RETURNING user_id)
-                SELECT pg_notify(\(Self.channel), user_id::text) FROM gone
+                DELETE FROM auth_tokens WHERE user_id = \(authentication.userID) AND token_hash = \(authentication.tokenHash)
                 """, name: "tokens.revoke"))
-        cache.evict(userID: authentication.userID)
+        try await announceChange(of: authentication.userID)
     }
 
     /// How the token cache is doing (hits save a database round trip per request).
@@ -71,9 +74,15 @@ public final class TokenService: Sendable {
         cache.statistics
     }
 
-    /// Forgets this instance's cached tokens of `userID` at once (others hear the NOTIFY).
-    func userChanged(_ userID: UUID) {
+    /// Tells every instance, and this one at once, that the tokens or the profile of `userID` changed: each forgets
+    /// its cached tokens of that user.
+    ///
+    /// Sent as a statement of its own after the change committed (a notification sent from inside a statement that
+    /// runs on a sharded worker would not reach the other instances' listeners on the coordinator).
+    func announceChange(of userID: UUID) async throws {
         cache.evict(userID: userID)
+        try await database.query(
+            SQL("SELECT pg_notify(\(Self.channel), \(userID.lowercasedString))", name: "tokens.announce_change"))
     }
 
     /// Keeps a LISTEN connection open for the life of the server and evicts tokens as other instances report

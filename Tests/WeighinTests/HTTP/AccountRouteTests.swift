@@ -470,7 +470,7 @@ struct AccountRouteTests {
     @Test func wrongCurrentPasswordIs403AndIsNotAFailedLogIn() async throws {
         try await TestApp.run { client, databaseURL in
             let user = try await client.newUser(password: "old password")
-            for _ in 0..<12 {
+            for _ in 0..<10 {
                 let response = try await client.send(
                     .put, "/v1/me/password", token: user.token,
                     json: #"{"current_password": "not the password", "new_password": "new password"}"#)
