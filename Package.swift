@@ -36,7 +36,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
         // A PostgreSQL cluster of the project's own (initdb/pg_ctl), for `serve` without DATABASE_URL and for tests.
-        .target(name: "PrivateCluster", dependencies: ["Postgres"]),
+        .target(name: "PrivateCluster", dependencies: ["Postgres", "Primitives"]),
         // The sql/ migration files, applied in order under an advisory lock.
         .target(
             name: "Migrations",

@@ -1,15 +1,18 @@
 import Foundation
 import Postgres
+import Primitives
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A PostgreSQL cluster of the project's own, in a folder it owns: created with `initdb` on first use,
-/// started with `pg_ctl`, listening on 127.0.0.1 only.
+/// started with `pg_ctl`, listening on 127.0.0.1 (and on a socket in its folder) only.
 ///
-/// It lets `weighin serve` and the test suite run on a fresh machine with no database set up. As root (CI),
-/// PostgreSQL refuses to run, so the cluster runs as the `postgres` user, in a folder that user can reach.
+/// It lets `weighin serve` and the test suite run on a fresh machine with no database set up. Every connection
+/// needs the password (SCRAM-SHA-256), a random one kept in the folder's `pgpass` file (mode 0600) that
+/// `databaseURL` names, so no other local user or process becomes the database superuser. As root (CI), PostgreSQL
+/// refuses to run, so the cluster runs as the `postgres` user, in a folder that user can reach.
 public struct PrivateCluster: Sendable {
     public struct Options: Sendable {
         /// The cluster's folder (its data and log go inside).
@@ -33,14 +36,25 @@ public struct PrivateCluster: Sendable {
     public let directory: URL
     /// The TCP port on 127.0.0.1.
     public let port: Int
-    /// The URL of `options.database`, for `DATABASE_URL`.
+    /// The URL of `options.database`, for `DATABASE_URL`: it names the password file, never the password.
     public let databaseURL: String
     /// false when the cluster was already running: `stop()` then leaves it running.
     public let startedHere: Bool
-    private let binaries: PostgresBinaries
-    private let user: String?
+    let binaries: PostgresBinaries
+    let user: String?
 
-    private var dataDirectory: URL { directory.appendingPathComponent("data") }
+    var dataDirectory: URL { directory.appendingPathComponent("data") }
+    /// The libpq password file (`*:*:*:postgres:<password>`, mode 0600) that every URL of the cluster names.
+    public var passwordFile: URL { directory.appendingPathComponent("pgpass") }
+
+    /// The URL of `database` on this cluster, with the password file.
+    public func url(database: String) -> String {
+        Self.url(port: port, database: database, passwordFile: passwordFile)
+    }
+
+    static func url(port: Int, database: String, passwordFile: URL) -> String {
+        "postgres://postgres@127.0.0.1:\(port)/\(database)?passfile=\(passwordFile.path)"
+    }
 
     /// Creates (on first use) and starts the cluster, and creates the database; `log` receives one line per step
     /// worth telling (for example a folder fallback).
@@ -53,12 +67,13 @@ public struct PrivateCluster: Sendable {
         var cluster = PrivateCluster(
             directory: directory, port: 0, databaseURL: "", startedHere: false, binaries: binaries, user: user)
         let data = cluster.dataDirectory
+        var unprotected = false
         if !FileManager.default.fileExists(atPath: data.appendingPathComponent("PG_VERSION").path) {
             log("creating a private PostgreSQL cluster in \(data.path)")
-            try await cluster.run(
-                "initdb", ["-D", data.path, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-instructions"],
-                failure: "initdb failed")
+            try await cluster.initialize(password: try cluster.newPassword())
             try cluster.writeSettings(durable: options.durable)
+        } else if !FileManager.default.fileExists(atPath: cluster.passwordFile.path) {
+            unprotected = true  // made by an earlier weighin, which trusted every local connection
         }
         let running = (try? await cluster.run("pg_ctl", ["-D", data.path, "status"], failure: "")) != nil
         let port: Int
@@ -70,8 +85,13 @@ public struct PrivateCluster: Sendable {
         }
         cluster = PrivateCluster(
             directory: directory, port: port,
-            databaseURL: "postgres://postgres@127.0.0.1:\(port)/\(options.database)",
+            databaseURL: url(port: port, database: options.database, passwordFile: cluster.passwordFile),
             startedHere: !running, binaries: binaries, user: user)
+        if unprotected {
+            try await cluster.requirePassword()
+            log("the private PostgreSQL cluster trusted every local connection; it now requires the password in "
+                + cluster.passwordFile.path)
+        }
         try await cluster.createDatabase(options.database)
         return cluster
     }
@@ -124,7 +144,7 @@ public struct PrivateCluster: Sendable {
     }
 
     /// The user PostgreSQL runs as: ourselves, or `postgres` when we are root (initdb refuses root).
-    private static func serverUser() throws -> String? {
+    static func serverUser() throws -> String? {
         guard geteuid() == 0 else { return nil }
         guard getpwnam("postgres") != nil else {
             throw PrivateClusterError(
@@ -134,49 +154,13 @@ public struct PrivateCluster: Sendable {
         return "postgres"
     }
 
-    /// Creates the folder; as root, hands it to `postgres`, and falls back to a folder under /var/tmp when a parent
-    /// folder (such as /root, mode 700) keeps `postgres` out.
-    private static func prepareDirectory(_ requested: URL, user: String?, log: (String) -> Void) async throws -> URL {
-        let requested = requested.standardizedFileURL
-        try ensureDirectory(requested, user: user)
-        guard let user else { return requested }
-        let reachable = try await ProcessRunner.run("test", ["-w", requested.path, "-a", "-x", requested.path], as: user)
-        if reachable.status == 0 { return requested }
-        let fallback = URL(fileURLWithPath: "/var/tmp/weighin-\(fingerprint(requested.path))")
-        log(
-            "the postgres user cannot reach \(requested.path) (a parent folder is closed to it); "
-                + "keeping the private cluster in \(fallback.path) instead")
-        try ensureDirectory(fallback, user: user)
-        return fallback
-    }
-
-    private static func ensureDirectory(_ url: URL, user: String?) throws {
-        do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        } catch {
-            throw PrivateClusterError("cannot create the private cluster's folder \(url.path): \(error.localizedDescription)")
-        }
-        guard let user, let account = getpwnam(user) else { return }
-        if chown(url.path, account.pointee.pw_uid, account.pointee.pw_gid) != 0 || chmod(url.path, 0o700) != 0 {
-            throw PrivateClusterError("cannot hand \(url.path) to the \(user) user (errno \(errno))")
-        }
-    }
-
-    /// A short stable name for a path (FNV-1a), so each project gets its own fallback folder.
-    private static func fingerprint(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
-    }
-
-    /// Settings for a private cluster: loopback TCP only, no unix socket (paths may be too long), and no fsync
-    /// for throwaway clusters.
+    /// Settings for a private cluster: loopback TCP, a unix socket in the cluster's folder when its path fits a
+    /// socket address (else none), and no fsync for throwaway clusters.
     private func writeSettings(durable: Bool) throws {
+        let socketFits = directory.path.utf8.count + "/.s.PGSQL.65535".utf8.count < 108 && !directory.path.contains("'")
         var settings = [
             "listen_addresses = '127.0.0.1'",
-            "unix_socket_directories = ''",
+            "unix_socket_directories = '\(socketFits ? directory.path : "")'",
             "max_connections = 300",
             "shared_buffers = 128MB",
         ]
@@ -199,7 +183,7 @@ public struct PrivateCluster: Sendable {
     }
 
     private func createDatabase(_ name: String) async throws {
-        let configuration = try PostgresConfiguration(conninfo: "postgres://postgres@127.0.0.1:\(port)/postgres")
+        let configuration = try PostgresConfiguration(conninfo: url(database: "postgres"))
         let connection = try await PostgresConnection.connect(configuration)
         defer { connection.close() }
         let existing = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)")
@@ -212,41 +196,12 @@ public struct PrivateCluster: Sendable {
     }
 
     @discardableResult
-    private func run(_ program: String, _ arguments: [String], failure: String) async throws -> String {
+    func run(_ program: String, _ arguments: [String], failure: String) async throws -> String {
         let output = try await ProcessRunner.run(binaries.path(program), arguments, as: user)
         guard output.status == 0 else {
             let lastLines = output.text.split(separator: "\n").suffix(3).joined(separator: " / ")
             throw PrivateClusterError(failure + (lastLines.isEmpty ? "" : ": " + lastLines))
         }
         return output.text
-    }
-
-    // MARK: - Ports
-
-    private static func isFree(_ port: Int) -> Bool {
-        (try? bindLoopback(port)) != nil
-    }
-
-    private static func freePort() throws -> Int {
-        try bindLoopback(0)
-    }
-
-    /// Binds a TCP socket to 127.0.0.1:`port` (0: any), closes it and returns the port bound.
-    private static func bindLoopback(_ port: Int) throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PrivateClusterError("cannot open a socket to find a free port") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw PrivateClusterError("port \(port) on 127.0.0.1 is taken") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

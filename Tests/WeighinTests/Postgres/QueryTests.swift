@@ -162,7 +162,7 @@ struct QueryTests {
         let pool = try await TestCluster.makePool(migrated: false, size: 1, statementTimeout: .milliseconds(300))
         try await pool.query("CREATE TABLE locked (n int)")
         let database = try await pool.query("SELECT current_database() AS d")[0].decode(String.self, column: "d")
-        let url = "postgres://postgres@127.0.0.1:\(try await TestCluster.running().port)/\(database)"
+        let url = try await TestCluster.running().url(database: database)
         let locker = try await PostgresConnection.connect(try PostgresConfiguration(conninfo: url))
         defer { locker.close() }
         try await locker.query("BEGIN")

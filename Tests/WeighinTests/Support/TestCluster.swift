@@ -44,7 +44,7 @@ enum TestCluster {
 
     /// The URL of the cluster's `postgres` database, for administrative statements.
     static func adminURL() async throws -> String {
-        "postgres://postgres@127.0.0.1:\(try await running().port)/postgres"
+        try await running().url(database: "postgres")
     }
 
     /// A new database of its own for one test or suite: migrated (a copy of the template) or empty.
@@ -65,7 +65,7 @@ enum TestCluster {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        return "postgres://postgres@127.0.0.1:\(cluster.port)/\(name)"
+        return cluster.url(database: name)
     }
 
     /// A pool on a new database.
