@@ -1,4 +1,4 @@
-"""Shared helpers of the fault and abuse tests (tests/faults/*.py).
+"""Shared helpers of the fault and abuse tests (checks/faults/*.py).
 
 Each test script starts what it needs and tears it down again, also on failure and on Ctrl-C:
   - `Cluster`: a private PostgreSQL cluster in a folder under /tmp (initdb/pg_ctl, run as the `postgres`
