@@ -14,7 +14,7 @@ be added here (BODIES) to be covered.
 import json
 import re
 
-import harness as h
+import kit as h
 
 # A valid body for each operation that needs one (by operationId).
 BODIES = {

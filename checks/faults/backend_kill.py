@@ -12,7 +12,7 @@ weighin's PostgreSQL backends is ended with `pg_terminate_backend` (8 times). Ch
 import threading
 import time
 
-import harness as h
+import kit as h
 
 KILLS = 8
 INTERVAL = 1.5

@@ -18,7 +18,7 @@ import time
 import urllib.parse
 import uuid
 
-import harness as h
+import kit as h
 
 SEED = int(os.environ.get("FAULTS_SEED", "5"))
 CASES = int(os.environ.get("FAULTS_FUZZ_CASES", "400"))

@@ -11,7 +11,7 @@ import json
 import socket
 import time
 
-import harness as h
+import kit as h
 
 MIB = 1024 * 1024
 

@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 
-import harness as h
+import kit as h
 
 # The password-hashing threads: weighin runs them at a raised nice value (below request threads), so a thread of
 # the server with a nice value above the main thread's is one; by name too, for builds that name them

@@ -16,7 +16,7 @@ against one server while PostgreSQL is (1) restarted with `pg_ctl restart -m fas
 import threading
 import time
 
-import harness as h
+import kit as h
 
 POOL_TIMEOUT = 2.0
 SLACK = 0.5            # allowed on top of the pool timeout for an answer

@@ -18,7 +18,7 @@ pool timeout 2 s.
 import threading
 import time
 
-import harness as h
+import kit as h
 
 POOL = 2
 POOL_TIMEOUT = 2.0

@@ -14,7 +14,7 @@ import re
 import subprocess
 import xml.etree.ElementTree as ET
 
-import harness as h
+import kit as h
 
 EXAMPLES = os.environ.get("FAULTS_ST_EXAMPLES", "100")
 SECONDS = float(os.environ.get("FAULTS_ST_SECONDS", "600"))

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 
-import harness as h
+import kit as h
 
 ROUNDS = 3
 

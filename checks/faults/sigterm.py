@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 
-import harness as h
+import kit as h
 
 DRAIN = 10.0
 
@@ -140,15 +140,7 @@ def phase_private(report, base):
     server = h.Server(base, None, data_dir=data_dir, name="serve-private",
                       args=("--hash-cost", "4", "--log-level", "info", "--access-log", "off"))
 
-    def stop_private_cluster():
-        pid_file = os.path.join(data_dir, "data", "postmaster.pid")
-        if os.path.exists(pid_file):
-            cluster = h.Cluster.__new__(h.Cluster)
-            cluster.bindir = h.pg_bindir()
-            cluster.data = os.path.join(data_dir, "data")
-            h.Cluster.destroy(cluster)
-
-    h.on_cleanup(stop_private_cluster)
+    h.stop_cluster_at_exit(data_dir)
     server.start(ready_timeout=180)
     url = server.database_url_from_log()
     report.note(f"private cluster: {url}")

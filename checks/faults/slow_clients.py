@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 
-import harness as h
+import kit as h
 
 HEAD = 3.0
 BODY = 3.0

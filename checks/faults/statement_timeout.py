@@ -17,7 +17,7 @@ Afterwards (lock gone) a retry of each timed-out idempotent write succeeds and c
 
 import time
 
-import harness as h
+import kit as h
 
 STATEMENT_TIMEOUT = 1.0
 POOL_TIMEOUT = 5.0
@@ -92,11 +92,9 @@ def main(report: h.Report):
     report.check("after the lock, each retried key created its entry (201)", all(r.status == 201 for r in retried),
                  f"{[r.status for r in retried]}")
     report.check("exactly one entry per key", counts == {k: 1 for k in bodies}, f"{counts}")
-    metrics = h.request(server.url, "GET", "/metrics").body.decode()
-    busy = [line for line in metrics.splitlines() if line.startswith('weighin_db_pool_connections{state="busy"}')]
-    report.figure("pool_busy_metric", busy[0].split()[-1] if busy else "missing")
-    report.check("the pool reports no busy connection afterwards", bool(busy) and float(busy[0].split()[-1]) == 0,
-                 f"{busy}")
+    busy = server.metrics().get('weighin_db_pool_connections{state="busy"}')
+    report.figure("pool_busy_metric", "missing" if busy is None else busy)
+    report.check("the pool reports no busy connection afterwards", busy == 0, f"{busy}")
 
 
 if __name__ == "__main__":
