@@ -10,7 +10,7 @@ The shared harness (checks/harness) set up for these tests, and their own helper
   - `Report`, `run_test`: print each check and figure and end with one `SUMMARY` line (the runner shows it).
 
 Importing it puts checks/ on sys.path, makes SIGTERM and SIGHUP end a test with clean-up, and raises the open-file
-limit (see setup.py). Standard library only.
+limit (see fixtures.py). Standard library only.
 """
 
 import os
@@ -27,7 +27,7 @@ from .load import (Log, Writes, count_by, join_all, percentile, reader_loop, rec
                    verify_writes, writer_loop)
 from .raw import burst, raw_connections, raw_request  # noqa: E402
 from .report import Report, run_test  # noqa: E402
-from .setup import (HERE, Cluster, Server, TableLock, loadtest, raise_fd_limit, read_loadtest,  # noqa: E402
+from .fixtures import (HERE, Cluster, Server, TableLock, loadtest, raise_fd_limit, read_loadtest,  # noqa: E402
                     stop_cluster_at_exit, workdir)
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The fault tests' cluster, server, table lock and `weighin loadtest`, on the shared harness."""
+"""The fault tests' fixtures on the shared harness: folders, cluster, server, table lock, `weighin loadtest`."""
 
 from __future__ import annotations
 
