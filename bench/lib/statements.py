@@ -53,21 +53,19 @@ def reset_statements(monitor):
     monitor.query("SELECT pg_stat_statements_reset()")
 
 
+KINDS = (  # what a statement's text (lower case) starts with -> the kind of request it serves; the first match
+    ("select id, weight, unit, recorded_on, note, created_at, updated_at from weight_entries where user_id", "list"),
+    ("insert into weight_entries", "create"),
+    ("with e as", "stats"),
+    ("select id, weight, unit, recorded_on, note, created_at, updated_at from weight_entries where id", "get"),
+    ("select u.weight_unit, t.expires_at", "token"),
+    ("select t.token_hash, u.weight_unit", "token_revalidate"),
+)
+
+
 def classify(query):
     q = query.lower()
-    if q.startswith("select id, weight, unit, recorded_on, note, created_at, updated_at from weight_entries where user_id"):
-        return "list"
-    if q.startswith("insert into weight_entries"):
-        return "create"
-    if q.startswith("with e as"):
-        return "stats"
-    if q.startswith("select id, weight, unit, recorded_on, note, created_at, updated_at from weight_entries where id"):
-        return "get"
-    if q.startswith("select u.weight_unit, t.expires_at"):
-        return "token"
-    if q.startswith("select t.token_hash, u.weight_unit"):
-        return "token_revalidate"
-    return "other"
+    return next((kind for prefix, kind in KINDS if q.startswith(prefix)), "other")
 
 
 def compare_statements(b):
