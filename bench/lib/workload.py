@@ -1,0 +1,17 @@
+"""What the benchmark asks of the service: the request mix, the routes it hits, the users it seeds."""
+
+TOKEN_CACHE_TTL = 10.0  # seconds: ServiceConfiguration.tokenCacheTimeToLive's default
+MIX = [("list", 70), ("create", 20), ("stats", 5), ("get", 5)]
+ROUTES = {  # the route each scenario of the mix hits, as /metrics labels it
+    "list": ('GET', '/v1/entries'), "create": ('POST', '/v1/entries'),
+    "stats": ('GET', '/v1/stats'), "get": ('GET', '/v1/entries/{id}'),
+}
+EMAIL_PREFIX = "bench"
+# The measured servers run weighin's defaults but for the bcrypt cost. The mix never hashes a password, but every
+# `weighin loadtest` starts by registering (409 for existing users, after a full hash) and logging in its 1,000
+# users: at cost 12 that alone takes minutes of both cores before any measurement.
+SERVICE_FLAGS = ["--hash-cost", "4"]
+
+
+def mix_text():
+    return ",".join(f"{n}={w}" for n, w in MIX)

@@ -1,0 +1,68 @@
+"""The service: the release server (weighin's defaults but the bcrypt cost) under `weighin loadtest` with the
+mix and as many connections as the ceiling's clients; then, on the same server, the open loop and the HTTP
+floor (what any request costs this HTTP stack before it does work of its own)."""
+
+import json
+
+from harness import procfs
+from harness.processes import run
+
+from lib.loadtest import loadtest
+from lib.log import log
+from lib.window import strip_list
+from lib.workload import SERVICE_FLAGS, mix_text
+from phases.openloop import open_loop
+
+
+def service(b):
+    a = b.args
+    b.reset_data()
+    b.quiet("service")
+    srv = b.server("service", SERVICE_FLAGS, measured=True)
+    try:
+        log(f"service: weighin serve (release, default settings) under weighin loadtest, {a.connections} "
+            f"connections, mix {mix_text()}, {b.warmup} s warm-up + {b.duration} s")
+        report, w, cmd = loadtest(b, srv, "closed", [], connections=a.connections)
+        ov = report["overall"]
+        b.results["service"] = {
+            "throughput": ov["throughput"], "latency_ms": ov["latency_ms"], "errors": ov["errors"],
+            "connections": a.connections, "scenarios": {s["scenario"]: {
+                "throughput": s["throughput"], "p50": s["latency_ms"]["p50"], "p99": s["latency_ms"]["p99"]}
+                for s in report["scenarios"]},
+            "window": strip_list(w), "command": " ".join(cmd),
+            "server_command": " ".join([f"{k}={v}" for k, v in srv.env.items()] + srv.cmd),
+        }
+        b.service_statements = w["statement_list"]
+        log(f"service: {ov['throughput']:.0f} req/s, p50 {ov['latency_ms']['p50']:.2f} ms, "
+            f"p99 {ov['latency_ms']['p99']:.2f} ms, {ov['errors']} errors; "
+            f"{w['round_trips_per_request']:.3f} statements per request; CPU us/request {w['cpu_us_per_request']}")
+        b.save()
+        if "openloop" in b.phases:
+            open_loop(b, srv)
+        http_floor(b, srv)
+    finally:
+        srv.stop()
+
+
+def http_floor(b, srv):
+    """The server's CPU per request for GET /healthz (every middleware, no database, no JSON body to speak of):
+    what any request costs this HTTP stack on this machine before it does any work of its own."""
+    a = b.args
+    b.quiet("http-floor")
+    json_path = b.path("loadtest-http-floor.json")
+    seconds = max(5, b.duration // 2)
+    cmd = [b.binary, "loadtest", "--url", srv.url, "--path", "/healthz", "--connections", str(a.connections),
+           "--warmup", "2s", "--duration", f"{seconds}s", "--json", json_path]
+    log(f"http floor: GET /healthz, {a.connections} connections, {seconds} s")
+    before = procfs.cpu_seconds(srv.pid)
+    run(cmd, seconds + 60, check=False)
+    spent = procfs.cpu_seconds(srv.pid) - before
+    with open(json_path) as f:
+        ov = json.load(f)["overall"]
+    requests = ov["throughput"] * seconds
+    # The warm-up's requests are served too: count them at the measured rate (an estimate, within a few %).
+    per_request = spent * 1e6 / max(1.0, requests * (seconds + 2) / seconds)
+    b.results["http_floor"] = {"throughput": ov["throughput"], "server_cpu_us_per_request": round(per_request, 1),
+                               "latency_ms": ov["latency_ms"], "command": " ".join(cmd)}
+    log(f"http floor: {ov['throughput']:.0f} req/s, server CPU {per_request:.1f} us per request")
+    b.save()

@@ -1,0 +1,158 @@
+"""The fault tests' fixtures on the shared harness: folders, cluster, server, table lock, `weighin loadtest`."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import time
+import uuid
+
+from harness import cluster, processes, server
+from harness.binaries import SQL_DIR, weighin_bin
+from harness.ports import Ports
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # checks/faults
+PORTS = Ports(19000, 19499)
+
+
+def raise_fd_limit(most: int):
+    """Many sockets per test (idle-connection floods): raises our soft open-file limit to the hard one (at most
+    `most`); the servers we start inherit it."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = min(hard if hard != resource.RLIM_INFINITY else most, most)
+        if soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def workdir(tag: str) -> str:
+    """A folder under /tmp (mode 755, so the postgres user can pass through it), removed at the end unless
+    FAULTS_KEEP=1."""
+    return processes.scratch_dir(f"weighin-faults-{tag}-", mode=0o755, keep=os.environ.get("FAULTS_KEEP") == "1")
+
+
+class Cluster(cluster.Cluster):
+    """A throwaway cluster in <base>/pg: 127.0.0.1 only, a port from 19000-19499, database `weighin`. Our psql
+    sessions are named `faults...`, so that they can be told from weighin's connections."""
+
+    def __init__(self, base: str, database: str = "weighin"):
+        super().__init__(os.path.join(base, "pg"), PORTS.take(), database, appname="faults",
+                         settings=["max_connections = 200", "shared_buffers = 64MB", "log_min_messages = warning"])
+
+    def app_backends(self) -> list:
+        """(pid, state, wait_event_type, query) of weighin's connections (everything but our psql)."""
+        return [line.split("\t", 3) for line in self.psql("""
+            SELECT pid, coalesce(state, ''), coalesce(wait_event_type, ''), left(regexp_replace(query, '\\s+', ' ', 'g'), 60)
+            FROM pg_stat_activity
+            WHERE backend_type = 'client backend' AND datname = current_database()
+              AND application_name NOT LIKE 'faults%' AND pid <> pg_backend_pid()""").splitlines() if line]
+
+    def existing_ids(self, ids) -> set:
+        ids = sorted(set(ids))
+        found = set()
+        for i in range(0, len(ids), 5000):
+            array = "{" + ",".join(ids[i:i + 5000]) + "}"
+            found |= set(self.psql(f"SELECT id FROM weight_entries WHERE id = ANY('{array}'::uuid[])").split())
+        return found
+
+    def note_counts(self, prefix: str) -> dict:
+        """note -> number of entries with it, for notes starting with `prefix`."""
+        out = self.psql(f"SELECT note, count(*) FROM weight_entries WHERE note LIKE '{prefix}%' GROUP BY note")
+        return {note: int(n) for note, n in (line.rsplit("\t", 1) for line in out.splitlines() if line)}
+
+
+class Server(server.Server):
+    """`weighin serve` on 127.0.0.1:<port from 19000-19499> with the given flags, against `database_url` (which it
+    migrates) or with its private cluster in `data_dir`; its log is <base>/<name>-<port>.log."""
+
+    def __init__(self, base: str, database_url: str | None = None, data_dir: str | None = None,
+                 args: tuple = (), name: str = "serve", port: int | None = None, env: dict | None = None):
+        port = port or PORTS.take()
+        if database_url:
+            source = ["--database-url", database_url, "--migrate"]
+        else:
+            source = ["--data-dir", data_dir or os.path.join(base, "private")]
+        super().__init__(weighin_bin(), port, ["--host", "127.0.0.1", "--sql-dir", SQL_DIR] + source + list(args),
+                         os.path.join(base, f"{name}-{port}.log"), env)
+
+
+def stop_cluster_at_exit(folder: str):
+    """Stops the cluster in `folder` (data in folder/data) at the end should it still run then (-m immediate):
+    the private cluster of a `weighin serve` that did not stop it."""
+    processes.on_cleanup(cluster.Cluster(folder, None).destroy)
+
+
+class TableLock:
+    """Holds ACCESS EXCLUSIVE on a table from a psql session (application_name faults-lock) until released."""
+
+    def __init__(self, cluster: Cluster, table="weight_entries", seconds=60):
+        self.cluster = cluster
+        self.table = table
+        self.seconds = seconds
+        self.proc = None
+
+    def __enter__(self):
+        sql = f"BEGIN; LOCK TABLE {self.table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({self.seconds}); COMMIT;"
+        self.proc = processes.spawn(self.cluster.psql_command(None, "-c", sql), "psql (table lock)",
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    env=self.cluster.psql_env("faults-lock"))
+        processes.on_cleanup(self.release)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            held = self.cluster.psql(f"""
+                SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE a.application_name = 'faults-lock' AND l.granted AND l.mode = 'AccessExclusiveLock'
+                  AND l.relation = '{self.table}'::regclass""").strip()
+            if held == "1":
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"could not lock {self.table}")
+
+    def release(self):
+        """Ends the locking session; returns once its psql has exited (the lock is gone)."""
+        if self.proc is None:
+            return
+        try:
+            self.cluster.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'faults-lock'")
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            self.proc.wait(timeout=10)
+            processes.ended(self.proc)
+        except subprocess.TimeoutExpired:
+            processes.stop(self.proc, signal.SIGKILL)
+        self.proc = None
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def loadtest(base: str, out_dir: str, *, duration: str, rate: float | None = None, connections=8, users=10,
+             entries=5, mix="list=70,create=20,stats=5,get=5", timeout="7s", prefix=None, seed_only=False):
+    """Starts `weighin loadtest` (returns the Popen and its JSON report path)."""
+    path = os.path.join(out_dir, f"loadtest-{uuid.uuid4().hex[:6]}.json")
+    cmd = [weighin_bin(), "loadtest", "--url", base, "--users", str(users), "--entries-per-user", str(entries),
+           "--connections", str(connections), "--duration", duration, "--warmup", "0s", "--mix", mix,
+           "--timeout", timeout, "--json", path]
+    if rate:
+        cmd += ["--rate", str(rate)]
+    if prefix:
+        cmd += ["--email-prefix", prefix]
+    if seed_only:
+        cmd += ["--seed-only"]
+    with open(os.path.join(out_dir, "loadtest.out"), "ab") as out:  # the seeding run and the load run, one file
+        proc = processes.spawn(cmd, "weighin loadtest", stdout=out, stderr=subprocess.STDOUT)
+    return proc, path
+
+
+def read_loadtest(path) -> dict | None:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,106 @@
+"""A throwaway PostgreSQL cluster: initdb/pg_ctl (as the `postgres` user when we are root), 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from harness import procfs
+from harness.binaries import pg_program
+from harness.processes import on_cleanup, run
+
+
+def as_postgres(cmd: list) -> list:
+    """`cmd` run as the postgres user when we are root (PostgreSQL refuses to run as root)."""
+    return (["runuser", "-u", "postgres", "--"] + cmd) if os.geteuid() == 0 else cmd
+
+
+class Cluster:
+    """A cluster in `folder` (data in folder/data, log in folder/postgres.log) on 127.0.0.1:`port`, without a Unix
+    socket, trust authentication for `postgres`. `create()` makes the folder (owned by postgres when we are root,
+    so its parents must let that user through), initdb, appends `settings` (postgresql.conf lines) to the
+    configuration, starts it, creates `database` and registers the cluster's stop for the end."""
+
+    def __init__(self, folder: str, port: int | None, database: str = "weighin", settings=(), appname="psql",
+                 psql_timeout: float = 60):
+        self.dir = folder
+        self.data = os.path.join(folder, "data")
+        self.log = os.path.join(folder, "postgres.log")
+        self.port = port
+        self.database = database
+        self.settings = list(settings)
+        self.appname = appname              # application_name of our psql sessions
+        self.psql_timeout = psql_timeout    # default bound of one psql call, seconds
+
+    @property
+    def url(self) -> str:
+        return self.url_of(self.database)
+
+    def url_of(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _pg_ctl(self, args, timeout, check=True):
+        return run(as_postgres([pg_program("pg_ctl"), "-D", self.data] + args), timeout, check=check,
+                   stderr_apart=True)
+
+    def create(self):
+        os.makedirs(self.dir, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        os.chmod(self.dir, 0o700)
+        on_cleanup(self.destroy)
+        run(as_postgres([pg_program("initdb"), "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                         "--locale=C", "--no-instructions"]), 300, stderr_apart=True)
+        lines = ["listen_addresses = '127.0.0.1'", f"port = {self.port}", "unix_socket_directories = ''"]
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:  # as root we may; the file keeps its owner
+            f.write("\n# a throwaway cluster of the checks (checks/harness/cluster.py)\n"
+                    + "\n".join(lines + self.settings) + "\n")
+        self.start()
+        self.psql(f"CREATE DATABASE {self.database}", db="postgres")
+        return self
+
+    def start(self):
+        self._pg_ctl(["-l", self.log, "-w", "-t", "120", "start"], 180)
+
+    def stop(self, mode="fast"):
+        self._pg_ctl(["-m", mode, "-w", "-t", "60", "stop"], 120)
+
+    def restart(self, mode="fast"):
+        self._pg_ctl(["-l", self.log, "-m", mode, "-w", "-t", "60", "restart"], 120)
+
+    def destroy(self):
+        """Stops the cluster at once (-m immediate) if it runs; its folder is the caller's to remove."""
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self._pg_ctl(["-m", "immediate", "-w", "-t", "30", "stop"], 60, check=False)
+
+    def accepts(self) -> bool:
+        """Whether the server accepts connections now (pg_isready)."""
+        r = subprocess.run([pg_program("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-t", "1"],
+                           capture_output=True)
+        return r.returncode == 0
+
+    def psql_command(self, db: str | None = None, *args) -> list:
+        """psql connected to `db` (default: the cluster's database), without ~/.psqlrc, quiet, with `args`."""
+        return [pg_program("psql"), self.url_of(db or self.database), "-X", "-q"] + list(args)
+
+    def psql_env(self, appname=None) -> dict:
+        return dict(os.environ, PGAPPNAME=appname or self.appname, PGCONNECT_TIMEOUT="5")
+
+    def psql(self, sql: str, db: str | None = None, timeout=None, tuples=True) -> str:
+        """Runs `sql`; returns what it printed: with `tuples`, rows only, one a line, fields separated by tabs."""
+        args = ["-v", "ON_ERROR_STOP=1"] + (["-A", "-t", "-F", "\t"] if tuples else []) + ["-f", "-"]
+        return run(self.psql_command(db, *args), timeout or self.psql_timeout, input=sql, env=self.psql_env(),
+                   stderr_apart=True).rstrip("\n")
+
+    def rows(self, sql: str, db: str | None = None, timeout=None) -> list:
+        return [line.split("\t") for line in self.psql(sql, db, timeout).splitlines() if line]
+
+    def postmaster_pid(self) -> int:
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            return int(f.readline())
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the postmaster and its processes (backends, checkpointer, ...) so far."""
+        pm = self.postmaster_pid()
+        return sum(procfs.cpu_seconds(p) for p in [pm] + procfs.children_of(pm))
