@@ -7,7 +7,7 @@ extension OpenAPI.Schema {
         object(
             [
                 "email": email, "name": name, "password": password,
-                "weight_unit": weightUnit(
+                "weight_unit": unitMember(
                     "Defaults to `\(AccountRules.defaultWeightUnit.rawValue)`; `lbs` is stored as `lb`."),
             ], required: ["email", "name", "password"])
     }
@@ -16,7 +16,7 @@ extension OpenAPI.Schema {
         object(
             [
                 "name": name, "email": email,
-                "weight_unit": weightUnit("The user's display unit: `kg` or `lb` (`lbs` accepted as `lb`)."),
+                "weight_unit": unitMember("The user's display unit: `kg` or `lb` (`lbs` accepted as `lb`)."),
             ],
             description: """
                 Only the given members change. Changing your email to itself in another case is allowed. Changing \
@@ -123,12 +123,13 @@ extension OpenAPI.Schema {
         ]
     }
 
-    private static func weightUnit(_ description: String) -> JSONValue {
+    /// A unit as clients may spell it (`WeightUnit.spellings`).
+    private static func unitMember(_ description: String) -> JSONValue {
         ["type": "string", "enum": .strings(WeightUnit.spellings.map(\.key)), "description": .string(description)]
     }
 
     private static var unit: JSONValue {
-        weightUnit("`kg` or `lb` (lower case only); `lbs` is accepted as `lb`.")
+        unitMember("`kg` or `lb` (lower case only); `lbs` is accepted as `lb`.")
     }
 
     private static var weight: JSONValue {

@@ -48,7 +48,7 @@ extension OpenAPI {
     }
 
     /// The body an operation reads.
-    enum RequestBody: Sendable, Equatable {
+    enum RequestBody: Sendable {
         /// A JSON object of the component `Schema`.
         case json(Schema)
         /// An import: a JSON array of entries or CSV.
