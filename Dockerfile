@@ -24,13 +24,10 @@ RUN swift package resolve $([ -f Package.resolved ] && echo --force-resolved-ver
 COPY . .
 RUN swift build -c release --static-swift-stdlib --product weighin
 
-# Stage what the runtime needs: the binary, the SwiftPM resource bundle(s) next to it
-# (weighin_WeighinHTTP.resources holds the OpenAPI document) and the migrations.
+# Stage what the runtime needs: the binary (the OpenAPI document is built into it) and the migrations.
 RUN BIN="$(swift build -c release --show-bin-path)" \
     && mkdir -p /staging \
     && cp "$BIN/weighin" /staging/weighin \
-    && find -L "$BIN" -mindepth 1 -maxdepth 1 -name '*.resources' -exec cp -R {} /staging/ \; \
-    && test -d /staging/weighin_WeighinHTTP.resources \
     && cp -R sql /staging/sql
 
 # ---------------------------------------------------------------- runtime stage

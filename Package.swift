@@ -67,8 +67,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            resources: [.copy("Resources/openapi.json")]),
+            ]),
         // The load generator behind `weighin loadtest`: a lean HTTP/1.1 client on SwiftNIO and HDR histograms.
         .target(
             name: "LoadTest",

@@ -6,5 +6,8 @@ struct Weighin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weighin",
         abstract: "A multi-user weight-tracking API on PostgreSQL.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, LoadTestCommand.self, UsersCommand.self, TokensCommand.self])
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, LoadTestCommand.self, UsersCommand.self, TokensCommand.self,
+            OpenAPICommand.self,
+        ])
 }

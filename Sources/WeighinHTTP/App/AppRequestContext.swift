@@ -28,4 +28,9 @@ enum Limits {
     static let jsonBody = 1 << 20
     /// Import bodies (CSV or JSON): 10 MiB.
     static let importBody = 10 << 20
+
+    /// A limit as people read it, in whole mebibytes: `10 MiB`.
+    static func text(_ bytes: Int) -> String {
+        "\(bytes >> 20) MiB"
+    }
 }

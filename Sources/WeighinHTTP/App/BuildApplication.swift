@@ -22,7 +22,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         throw error
     }
     let metrics = AppMetrics()
-    let router = try buildRouter(services: services, configuration: configuration, metrics: metrics)
+    let router = buildRouter(services: services, configuration: configuration, metrics: metrics)
     let headTimeout = TimeAmount(settings.idleTimeout)
     let bodyTimeout = TimeAmount(settings.bodyTimeout)
     var app = Application(
@@ -45,16 +45,16 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
 
 /// The router: middleware (request id and access log, metrics, problem JSON) around every route, and the bearer
 /// check around authenticated ones.
-func buildRouter(services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics) throws
+func buildRouter(services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics)
     -> Router<AppRequestContext>
 {
-    let operations = OperationsRoutes(
-        services: services, migrations: configuration.migrations, metrics: metrics,
-        openAPIDocument: try OperationsRoutes.loadDocument())
-    let table = RouteTable(
-        routes: AccountRoutes(services: services, metrics: metrics).routes + EntryRoutes(services: services).routes
-            + ImportExportRoutes(services: services).routes + StatisticsRoutes(services: services).routes
-            + operations.routes)
+    let table = RouteTable.all
+    let groups = RouteGroups(
+        accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
+        importExport: ImportExportRoutes(services: services), statistics: StatisticsRoutes(services: services),
+        operations: OperationsRoutes(
+            services: services, migrations: configuration.migrations, metrics: metrics,
+            openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware(accessLog: configuration.settings.accessLog))
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -64,7 +64,7 @@ func buildRouter(services: WeighinServices, configuration: AppConfiguration, met
     router.add(middleware: ProblemMiddleware(routes: table, metrics: metrics))
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
     for route in table.routes {
-        let handler = route.handler
+        let handler = route.handler(groups)
         if route.authenticated {
             authenticated.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
         } else {

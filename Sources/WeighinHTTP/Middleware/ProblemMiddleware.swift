@@ -23,7 +23,9 @@ struct ProblemMiddleware: RouterMiddleware {
             if problem.status.kind == .serverError {
                 context.logger.error(
                     "request failed",
-                    metadata: ["error": "\(error)", "request_id": "\(context.requestID)", "code": "\(problem.code)"])
+                    metadata: [
+                        "error": "\(error)", "request_id": "\(context.requestID)", "code": "\(problem.code.rawValue)",
+                    ])
             }
             return problem.response(requestID: context.requestID)
         }

@@ -8,8 +8,7 @@ import WireFormats
 /// `errors` for field failures and `row` for a failing import row.
 struct Problem: Error {
     var status: HTTPResponse.Status
-    var code: String
-    var title: String
+    var code: ProblemCode
     var detail: String
     var errors: [FieldError] = []
     var row: Int?
@@ -21,15 +20,15 @@ struct Problem: Error {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("type")
-        writer.string("https://weighin.dev/problems/" + code.replacingOccurrences(of: "_", with: "-"))
+        writer.string(code.type)
         writer.key("title")
-        writer.string(title)
+        writer.string(code.title)
         writer.key("status")
         writer.number(status.code)
         writer.key("detail")
         writer.string(detail)
         writer.key("code")
-        writer.string(code)
+        writer.string(code.rawValue)
         if !errors.isEmpty {
             writer.key("errors")
             writer.beginArray()
@@ -58,8 +57,7 @@ struct Problem: Error {
 
 extension Problem {
     static func validation(_ errors: [FieldError], detail: String = "The request breaks the rules below.") -> Problem {
-        Problem(status: .unprocessableContent, code: "validation_failed", title: "Validation failed", detail: detail,
-                errors: errors)
+        Problem(status: .unprocessableContent, code: .validationFailed, detail: detail, errors: errors)
     }
 
     static func validation(_ field: String, _ message: String) -> Problem {
@@ -67,42 +65,43 @@ extension Problem {
     }
 
     static func malformedJSON(_ detail: String) -> Problem {
-        Problem(status: .badRequest, code: "malformed_json", title: "Malformed JSON", detail: detail)
+        Problem(status: .badRequest, code: .malformedJSON, detail: detail)
     }
 
     static func malformedCSV(_ detail: String) -> Problem {
-        Problem(status: .badRequest, code: "malformed_csv", title: "Malformed CSV", detail: detail)
+        Problem(status: .badRequest, code: .malformedCSV, detail: detail)
     }
 
     static func unsupportedMediaType(_ accepted: String) -> Problem {
-        Problem(status: .unsupportedMediaType, code: "unsupported_media_type", title: "Unsupported media type",
-                detail: "The body must be sent as \(accepted).")
+        Problem(
+            status: .unsupportedMediaType, code: .unsupportedMediaType, detail: "The body must be sent as \(accepted).")
     }
 
     static func payloadTooLarge(limit: Int) -> Problem {
-        Problem(status: .contentTooLarge, code: "payload_too_large", title: "Payload too large",
-                detail: "The body must be at most \(limit / 1_048_576) MiB.")
+        Problem(
+            status: .contentTooLarge, code: .payloadTooLarge, detail: "The body must be at most \(Limits.text(limit)).")
     }
 
     static let unauthorized = Problem(
-        status: .unauthorized, code: "unauthorized", title: "Unauthorized",
-        detail: "A valid bearer token is required.", headers: [.wwwAuthenticate: "Bearer"])
+        status: .unauthorized, code: .unauthorized, detail: "A valid bearer token is required.",
+        headers: [.wwwAuthenticate: "Bearer"])
 
-    static let notFound = Problem(
-        status: .notFound, code: "not_found", title: "Not found", detail: "Nothing exists at this address.")
+    static let notFound = Problem(status: .notFound, code: .notFound, detail: "Nothing exists at this address.")
 
     static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> Problem {
         let allow = allowed.map(\.rawValue).joined(separator: ", ")
-        return Problem(status: .methodNotAllowed, code: "method_not_allowed", title: "Method not allowed",
-                       detail: "This address answers \(allow).", headers: [.allow: allow])
+        return Problem(
+            status: .methodNotAllowed, code: .methodNotAllowed, detail: "This address answers \(allow).",
+            headers: [.allow: allow])
     }
 
     static func unavailable(retryAfter: Int, detail: String) -> Problem {
-        Problem(status: .serviceUnavailable, code: "unavailable", title: "Service unavailable", detail: detail,
-                headers: [.retryAfter: String(max(1, retryAfter))])
+        Problem(
+            status: .serviceUnavailable, code: .unavailable, detail: detail,
+            headers: [.retryAfter: String(max(1, retryAfter))])
     }
 
     static let internalError = Problem(
-        status: .internalServerError, code: "internal_error", title: "Internal error",
+        status: .internalServerError, code: .internalError,
         detail: "The server failed to answer; the failure has been logged.")
 }

@@ -35,33 +35,34 @@ extension Problem {
             problem.row = row
             return problem
         case .tooManyRows(let limit):
-            return Problem(status: .unprocessableContent, code: "too_many_rows", title: "Too many rows",
-                           detail: "An import may hold at most \(limit) rows; nothing was stored.")
+            return Problem(
+                status: .unprocessableContent, code: .tooManyRows,
+                detail: "An import may hold at most \(limit) rows; nothing was stored.")
         case .emailTaken:
-            return Problem(status: .conflict, code: "email_taken", title: "Email taken",
-                           detail: "Another account uses this email.")
+            return Problem(status: .conflict, code: .emailTaken, detail: "Another account uses this email.")
         case .invalidCredentials:
-            return Problem(status: .unauthorized, code: "invalid_credentials", title: "Invalid credentials",
-                           detail: "The email or password is wrong.")
+            return Problem(status: .unauthorized, code: .invalidCredentials, detail: "The email or password is wrong.")
         case .wrongPassword:
-            return Problem(status: .forbidden, code: "invalid_credentials", title: "Invalid credentials",
-                           detail: "The current password is wrong.")
+            return Problem(status: .forbidden, code: .invalidCredentials, detail: "The current password is wrong.")
         case .unauthenticated:
             return .unauthorized
         case .notFound:
             return .notFound
         case .tooManyAttempts(let retryAfter):
-            return Problem(status: .tooManyRequests, code: "too_many_attempts", title: "Too many attempts",
-                           detail: "Too many failed password attempts; try again after Retry-After seconds.",
-                           headers: [.retryAfter: String(retryAfter)])
+            return Problem(
+                status: .tooManyRequests, code: .tooManyAttempts,
+                detail: "Too many failed password attempts; try again after Retry-After seconds.",
+                headers: [.retryAfter: String(retryAfter)])
         case .idempotencyKeyReused:
-            return Problem(status: .unprocessableContent, code: "idempotency_key_reused", title: "Idempotency key reused",
-                           detail: "This Idempotency-Key was used with another body.",
-                           errors: [FieldError("Idempotency-Key", "was used before with another body")])
+            return Problem(
+                status: .unprocessableContent, code: .idempotencyKeyReused,
+                detail: "This Idempotency-Key was used with another body.",
+                errors: [FieldError("Idempotency-Key", "was used before with another body")])
         case .idempotencyKeyInUse:
-            return Problem(status: .conflict, code: "idempotency_key_in_use", title: "Idempotency key in use",
-                           detail: "A request with this Idempotency-Key is still being processed; retry shortly.",
-                           headers: [.retryAfter: "1"])
+            return Problem(
+                status: .conflict, code: .idempotencyKeyInUse,
+                detail: "A request with this Idempotency-Key is still being processed; retry shortly.",
+                headers: [.retryAfter: "1"])
         case .unavailable(let retryAfter, let reason, _):
             return .unavailable(retryAfter: retryAfter, detail: reason)
         }

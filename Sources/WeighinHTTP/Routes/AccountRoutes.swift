@@ -6,17 +6,69 @@ struct AccountRoutes {
     let services: WeighinServices
     let metrics: AppMetrics
 
-    var routes: [Route] {
-        [
-            Route(.post, "/v1/users", authenticated: false, register),
-            Route(.post, "/v1/tokens", authenticated: false, logIn),
-            Route(.delete, "/v1/tokens/current", authenticated: true, logOut),
-            Route(.get, "/v1/me", authenticated: true, profile),
-            Route(.patch, "/v1/me", authenticated: true, updateProfile),
-            Route(.put, "/v1/me/password", authenticated: true, changePassword),
-            Route(.delete, "/v1/me", authenticated: true, deleteAccount),
-        ]
-    }
+    static let routes: [Route] = [
+        Route(
+            .post, "/v1/users", authenticated: false, id: "createUser", summary: "Register a user", tag: .accounts,
+            description: """
+                Creates an account. The email is trimmed and stored lower-cased; the name is stored trimmed; \
+                `weight_unit` defaults to `\(AccountRules.defaultWeightUnit.rawValue)`. Unknown members answer 422 \
+                naming them.
+                """,
+            body: .json(.userCreate), answers: [.json("The new user.", .user, status: 201), .problem(.emailTaken)]
+        ) { $0.accounts.register },
+        Route(
+            .post, "/v1/tokens", authenticated: false, id: "createToken", summary: "Log in", tag: .accounts,
+            description: """
+                Exchanges email and password for an opaque bearer token (the database keeps only its hash), valid for \
+                a fixed lifetime (\(OpenAPI.spoken(ServiceConfiguration().tokenLifetime)) by default). The email is \
+                matched trimmed and case-insensitively; a wrong password and an unknown email give the same 401. \
+                After \(AccountService.failureLimit) failed log-ins for one email (trimmed, lower-cased, whether or \
+                not an account has it) within \(OpenAPI.spoken(AccountService.failureWindow)), log-in for that email \
+                answers 429 with `Retry-After`, even with the right password, until the window has passed; a success \
+                does not reset the count and 429 answers are not counted.
+                """,
+            body: .json(.credentials),
+            answers: [
+                .json("A new token.", .token, status: 201), .problem(.invalidCredentials), .problem(.tooManyAttempts),
+            ]
+        ) { $0.accounts.logIn },
+        Route(
+            .delete, "/v1/tokens/current", authenticated: true, id: "deleteCurrentToken", summary: "Log out",
+            tag: .accounts,
+            description: "Revokes the token that authenticates this request; it answers 401 from then on.",
+            answers: [.noContent]
+        ) { $0.accounts.logOut },
+        Route(
+            .get, "/v1/me", authenticated: true, id: "getMe", summary: "Get the current user", tag: .accounts,
+            description: "The user the token belongs to.", answers: [.json("The user.", .user)]
+        ) { $0.accounts.profile },
+        Route(
+            .patch, "/v1/me", authenticated: true, id: "updateMe", summary: "Update the current user", tag: .accounts,
+            description: """
+                Changes the given members of `{name, email, weight_unit}`. Changing your email to itself in another \
+                case is allowed; changing `weight_unit` never changes any stored entry.
+                """,
+            body: .json(.userUpdate), answers: [.json("The updated user.", .user), .problem(.emailTaken)]
+        ) { $0.accounts.updateProfile },
+        Route(
+            .put, "/v1/me/password", authenticated: true, id: "changePassword", summary: "Change the password",
+            tag: .accounts,
+            description: """
+                Checks `current_password` (a wrong one answers 403 and is not counted as a failed log-in), sets \
+                `new_password` and revokes every other token of the user; the token that made the change keeps \
+                working. Passwords verify only in full (not just their first 72 bytes).
+                """,
+            body: .json(.passwordChange), answers: [.noContent, .problem(.wrongCurrentPassword)]
+        ) { $0.accounts.changePassword },
+        Route(
+            .delete, "/v1/me", authenticated: true, id: "deleteMe", summary: "Delete the current user", tag: .accounts,
+            description: """
+                Deletes the user, all their entries and all their tokens (through `ON DELETE CASCADE`); the email can \
+                register again afterwards.
+                """,
+            answers: [.noContent]
+        ) { $0.accounts.deleteAccount },
+    ]
 
     @Sendable func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var body = try BodyReader(

@@ -12,17 +12,64 @@ extension HTTPField.Name {
 
 /// Weight entries: `/v1/entries` and `/v1/entries/{id}`.
 struct EntryRoutes {
+
     let services: WeighinServices
 
-    var routes: [Route] {
-        [
-            Route(.post, "/v1/entries", authenticated: true, create),
-            Route(.get, "/v1/entries", authenticated: true, list),
-            Route(.get, "/v1/entries/{id}", authenticated: true, get),
-            Route(.patch, "/v1/entries/{id}", authenticated: true, update),
-            Route(.delete, "/v1/entries/{id}", authenticated: true, delete),
-        ]
-    }
+    static let routes: [Route] = [
+        Route(
+            .post, "/v1/entries", authenticated: true, id: "createEntry", summary: "Record a weight", tag: .entries,
+            description: """
+                Stores a weight exactly as entered (value and unit); a weight without `unit` is in the display unit of \
+                the request. With `Idempotency-Key` a retry replays the first 201 answer.
+                """ + displayUnit,
+            parameters: [.unit, .idempotencyKey], body: .json(.entryCreate),
+            answers: [
+                .json(
+                    "The new entry.", .entry, status: 201, headers: [.entryLocation],
+                    links: [
+                        "GetEntry": ["operationId": "getEntry", "parameters": ["id": "$response.body#/id"]],
+                        "UpdateEntry": ["operationId": "updateEntry", "parameters": ["id": "$response.body#/id"]],
+                        "DeleteEntry": ["operationId": "deleteEntry", "parameters": ["id": "$response.body#/id"]],
+                    ]),
+                .problem(.idempotencyKeyInUse), .problem(.entryValidationFailed),
+            ]
+        ) { $0.entries.create },
+        Route(
+            .get, "/v1/entries", authenticated: true, id: "listEntries", summary: "List entries", tag: .entries,
+            description: """
+                The user's entries with `from` <= `recorded_on` <= `to` (inclusive), newest `recorded_on` first, then \
+                newest `created_at`, then `id`, at most `limit` per page. Following `next_cursor` (with the same \
+                `from`/`to`/`unit`) until it is null returns every entry in range exactly once, even while entries are \
+                added.
+                """ + displayUnit,
+            parameters: [.from, .to, .limit, .cursor, .unit], answers: [.json("A page of entries.", .entryList)]
+        ) { $0.entries.list },
+        Route(
+            .get, "/v1/entries/{id}", authenticated: true, id: "getEntry", summary: "Get an entry", tag: .entries,
+            description: "One entry of the user." + displayUnit, parameters: [.entryID, .unit],
+            answers: [.json("The entry.", .entry), .problem(.notFound)]
+        ) { $0.entries.get },
+        Route(
+            .patch, "/v1/entries/{id}", authenticated: true, id: "updateEntry", summary: "Update an entry",
+            tag: .entries,
+            description: """
+                Changes the given members; `unit` without `weight` relabels the stored number, `weight` without `unit` \
+                is in the display unit of the request, `"note": null` clears the note. `created_at` is kept, \
+                `updated_at` advances.
+                """ + displayUnit,
+            parameters: [.entryID, .unit], body: .json(.entryUpdate),
+            answers: [.json("The updated entry.", .entry), .problem(.notFound)]
+        ) { $0.entries.update },
+        Route(
+            .delete, "/v1/entries/{id}", authenticated: true, id: "deleteEntry", summary: "Delete an entry",
+            tag: .entries, description: "Deletes one entry of the user.", parameters: [.entryID],
+            answers: [.noContent, .problem(.notFound)]
+        ) { $0.entries.delete },
+    ]
+
+    /// How the routes that answer with entries choose the unit they show.
+    static let displayUnit =
+        " The entry is shown in the display unit: the `unit` query parameter if given, else the user's `weight_unit`."
 
     /// Members of an entry body.
     static let members: Set<String> = ["weight", "unit", "recorded_on", "note"]
@@ -39,10 +86,12 @@ struct EntryRoutes {
         input.problems = query.errors + body.errors
         var key: IdempotencyKey?
         if let text = request.headers[.idempotencyKey] {
-            if (1...255).contains(text.unicodeScalars.count) {
+            let length = IdempotencyKey.length
+            if length.contains(text.unicodeScalars.count) {
                 key = IdempotencyKey(key: text, fingerprint: Self.fingerprint(json))
             } else {
-                input.problems.append(FieldError("Idempotency-Key", "must be 1 to 255 characters"))
+                input.problems.append(
+                    FieldError("Idempotency-Key", "must be \(length.lowerBound) to \(length.upperBound) characters"))
             }
         }
         let draft = try services.entries.validate(input, display: display)

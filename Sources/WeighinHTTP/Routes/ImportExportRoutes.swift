@@ -9,21 +9,58 @@ import WireFormats
 struct ImportExportRoutes {
     let services: WeighinServices
 
-    var routes: [Route] {
-        [
-            Route(.get, "/v1/entries/export", authenticated: true, export),
-            Route(.post, "/v1/entries/import", authenticated: true, importEntries),
-        ]
-    }
+    static let routes: [Route] = [
+        Route(
+            .get, "/v1/entries/export", authenticated: true, id: "exportEntries", summary: "Export all entries",
+            tag: .entries,
+            description: """
+                Every entry of the user, oldest first, weights in their entered units. CSV \
+                (`text/csv; charset=utf-8`): header `\(csvHeader.joined(separator: ","))`, RFC 4180 quoting, CRLF \
+                after every record (the last included), a null or empty note as an empty field. JSON: an array of \
+                entry objects.
+                """,
+            parameters: [.format],
+            answers: [
+                .content(
+                    "The export.",
+                    [
+                        "text/csv": [
+                            "schema": ["type": "string"],
+                            "example": .string(
+                                csvHeader.joined(separator: ",") + "\r\n2026-11-26,80.5,kg,\"after run, tired\"\r\n"),
+                        ],
+                        "application/json": ["schema": ["type": "array", "items": OpenAPI.Schema.entry.ref]],
+                    ])
+            ]
+        ) { $0.importExport.export },
+        Route(
+            .post, "/v1/entries/import", authenticated: true, id: "importEntries", summary: "Import entries",
+            tag: .entries,
+            description: """
+                All rows or none; at most \(OpenAPI.grouped(EntryService.importLimit)) rows (more: 422 \
+                `too_many_rows`); bodies up to \(Limits.text(Limits.importBody)). CSV as export produces it \
+                (`recorded_on` and `weight` columns required, `unit` and `note` optional; an empty note is null) or a \
+                JSON array of entry bodies (what JSON export produces is accepted: `id`, `created_at` and \
+                `updated_at` are ignored). A row with no or an empty unit is in the display unit (`unit` query \
+                parameter, else the user's `weight_unit`). A failing row answers 422 with top-level `row` (1-based \
+                data row; the CSV header is row 0 and fails as row 0 without `recorded_on` and `weight`) and \
+                `errors[].field` naming the column.
+                """,
+            parameters: [.unit], body: .importRows,
+            answers: [.json("Every row was stored.", .importResult), .problem(.importValidationFailed)]
+        ) { $0.importExport.importEntries },
+    ]
 
     static let csvHeader = ["recorded_on", "weight", "unit", "note"]
+    /// The formats of an export (`format`); the first is the default.
+    static let exportFormats = ["csv", "json"]
 
     /// Streams every entry, oldest first, in entered units: CSV (RFC 4180, CRLF) or a JSON array. The first batch
     /// is read before the answer starts, so a database failure still answers 503 rather than a cut-off 200.
     @Sendable func export(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
         var query = QueryReader(request)
-        let csv = query.choice("format", ["csv", "json"], default: "csv") == "csv"
+        let csv = query.choice("format", Self.exportFormats, default: Self.exportFormats[0]) == "csv"
         try query.finish()
         var batches = services.entries.export(auth).makeAsyncIterator()
         let first = try await batches.next() ?? []

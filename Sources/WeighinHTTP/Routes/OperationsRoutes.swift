@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import Migrations
 import NIOCore
@@ -12,14 +11,36 @@ struct OperationsRoutes {
     let metrics: AppMetrics
     let openAPIDocument: ByteBuffer
 
-    var routes: [Route] {
-        [
-            Route(.get, "/healthz", authenticated: false, health),
-            Route(.get, "/readyz", authenticated: false, readiness),
-            Route(.get, "/metrics", authenticated: false, prometheus),
-            Route(.get, "/openapi.json", authenticated: false, openAPI),
-        ]
-    }
+    static let routes: [Route] = [
+        Route(
+            .get, "/healthz", authenticated: false, id: "getHealth", summary: "Liveness", tag: .operations,
+            description: "200 while the process runs.", answers: [.json("Alive.", .health)], usesDatabase: false
+        ) { $0.operations.health },
+        Route(
+            .get, "/readyz", authenticated: false, id: "getReadiness", summary: "Readiness", tag: .operations,
+            description: "200 when the database answers and its schema is at the newest migration, else 503.",
+            answers: [.json("Ready.", .ready)]
+        ) { $0.operations.readiness },
+        Route(
+            .get, "/metrics", authenticated: false, id: "getMetrics", summary: "Prometheus metrics", tag: .operations,
+            description: """
+                Prometheus text format: `weighin_http_requests_total{method,route,status}` (`route` is the route \
+                pattern, e.g. `/v1/entries/{id}`), the histogram `weighin_http_request_duration_seconds{method,route}` \
+                and `weighin_db_pool_connections{state}` with states `idle`, `busy` and `connecting`.
+                """,
+            answers: [.content("Metrics.", ["text/plain": ["schema": ["type": "string"]]])], usesDatabase: false
+        ) { $0.operations.prometheus },
+        Route(
+            .get, "/openapi.json", authenticated: false, id: "getOpenAPI", summary: "This document", tag: .operations,
+            description: "The OpenAPI 3.1 description of the API.",
+            answers: [
+                .content(
+                    "The document.",
+                    ["application/json": ["schema": ["type": "object", "required": ["openapi", "info", "paths"]]]])
+            ],
+            usesDatabase: false
+        ) { $0.operations.openAPI },
+    ]
 
     /// 200 while the process runs.
     @Sendable func health(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -62,16 +83,8 @@ struct OperationsRoutes {
             body: .init(byteBuffer: ByteBuffer(bytes: text)))
     }
 
-    /// The OpenAPI 3.1 document kept in the repository.
+    /// The OpenAPI 3.1 document, rendered once when the router is built.
     @Sendable func openAPI(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPIDocument))
-    }
-
-    /// The document, from the target's resources.
-    static func loadDocument() throws -> ByteBuffer {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return ByteBuffer(bytes: [UInt8](try Data(contentsOf: url)))
     }
 }

@@ -1,21 +1,37 @@
 import HTTPTypes
 import Hummingbird
 
-/// One call of the API: method, path (OpenAPI form, `/v1/entries/{id}`), whether it needs a bearer token, and its
-/// handler. The router is built from these, and tests compare them with the OpenAPI document.
+/// One call of the API: method, path (OpenAPI form, `/v1/entries/{id}`), whether it needs a bearer token, what the
+/// OpenAPI document says of it, and its handler.
+///
+/// The router and the OpenAPI document are both built from `RouteTable.all`, so every route served is documented and
+/// every documented route is served.
 struct Route: Sendable {
+    typealias Handler = @Sendable (Request, AppRequestContext) async throws -> Response
+
     let method: HTTPRequest.Method
     let path: String
     let authenticated: Bool
-    let handler: @Sendable (Request, AppRequestContext) async throws -> Response
+    let operation: OpenAPI.Operation
+    /// The handler, taken from the route groups that hold what handlers need.
+    let handler: @Sendable (RouteGroups) -> Handler
 
+    /// - Parameters:
+    ///   - id: the OpenAPI `operationId`.
+    ///   - answers: the successes and the error answers particular to this route (see `OpenAPI.Operation`).
+    ///   - usesDatabase: whether it can answer 503 for want of the database.
     init(
-        _ method: HTTPRequest.Method, _ path: String, authenticated: Bool,
-        _ handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response
+        _ method: HTTPRequest.Method, _ path: String, authenticated: Bool, id: String, summary: String,
+        tag: OpenAPI.Tag, description: String, parameters: [OpenAPI.Parameter] = [], body: OpenAPI.RequestBody? = nil,
+        answers: [OpenAPI.Answer], usesDatabase: Bool = true,
+        _ handler: @escaping @Sendable (RouteGroups) -> Handler
     ) {
         self.method = method
         self.path = path
         self.authenticated = authenticated
+        self.operation = OpenAPI.Operation(
+            id: id, summary: summary, description: description, tag: tag, parameters: parameters, body: body,
+            answers: answers, usesDatabase: usesDatabase)
         self.handler = handler
     }
 
@@ -25,8 +41,22 @@ struct Route: Sendable {
     }
 }
 
-/// Every route of the application.
+/// The values whose methods handle requests, one per group of routes, each holding what its handlers need.
+struct RouteGroups: Sendable {
+    let accounts: AccountRoutes
+    let entries: EntryRoutes
+    let importExport: ImportExportRoutes
+    let statistics: StatisticsRoutes
+    let operations: OperationsRoutes
+}
+
+/// A set of routes.
 struct RouteTable: Sendable {
+    /// Every route of the application, in the order the router adds them.
+    static let all = RouteTable(
+        routes: AccountRoutes.routes + EntryRoutes.routes + ImportExportRoutes.routes + StatisticsRoutes.routes
+            + OperationsRoutes.routes)
+
     let routes: [Route]
 
     /// The methods served at a concrete path, matching like the router: a constant segment beats a `{parameter}`.

@@ -5,12 +5,25 @@ import WeighinService
 struct StatisticsRoutes {
     let services: WeighinServices
 
-    var routes: [Route] {
-        [
-            Route(.get, "/v1/stats", authenticated: true, statistics),
-            Route(.get, "/v1/trend", authenticated: true, trend),
-        ]
-    }
+    static let routes: [Route] = [
+        Route(
+            .get, "/v1/stats", authenticated: true, id: "getStats", summary: "Statistics", tag: .stats,
+            description: """
+                Summary of the entries with `from` <= `recorded_on` <= `to` in the display unit (`unit`, else the \
+                user's `weight_unit`).
+                """,
+            parameters: [.from, .to, .unit], answers: [.json("The statistics.", .stats)]
+        ) { $0.statistics.statistics },
+        Route(
+            .get, "/v1/trend", authenticated: true, id: "getTrend", summary: "Trend", tag: .stats,
+            description: """
+                One point per day with entries in range, ascending: the day's mean weight and the mean of the daily \
+                means within the `window` calendar days ending on that day (looking back before `from`); rounded half \
+                away from zero to \(EntryRules.weightPlaces) decimals, in the display unit.
+                """,
+            parameters: [.from, .to, .unit, .window], answers: [.json("The trend.", .trend)]
+        ) { $0.statistics.trend },
+    ]
 
     @Sendable func statistics(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
@@ -27,7 +40,7 @@ struct StatisticsRoutes {
         var query = QueryReader(request)
         let range = query.dateRange()
         let unit = query.unit() ?? auth.weightUnit
-        let window = query.integer("window", in: StatisticsService.windows, default: 7)
+        let window = query.integer("window", in: StatisticsService.windows, default: StatisticsService.defaultWindow)
         try query.finish()
         let points = try await services.statistics.trend(auth, range: range, unit: unit, window: window)
         return JSONResponse.make { $0.trend(points, unit: unit, window: window) }

@@ -79,7 +79,7 @@ public final class AccountService: Sendable {
         let name = v.require(registration.name, "name").map { AccountRules.name($0, &v) }
         let password = v.require(registration.password, "password")
         if let password { AccountRules.password(password, &v) }
-        let unit = registration.weightUnit ?? .kg
+        let unit = registration.weightUnit ?? AccountRules.defaultWeightUnit
         try v.check()
         let hash = try await hasher.hash(password!)
         do {

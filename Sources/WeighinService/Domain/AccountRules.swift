@@ -5,6 +5,8 @@ public enum AccountRules {
     public static let passwordLength = 8...128
     public static let emailLength = 254
     public static let nameLength = 1...255
+    /// The display unit of a user who registers without one.
+    public static let defaultWeightUnit = WeightUnit.kg
 
     /// Trimmed and lower-cased (Unicode default case mapping): the form stored and compared.
     public static func normalizedEmail(_ raw: String) -> String {

@@ -7,6 +7,8 @@ import Primitives
 /// queries with them; the others check typed values in the service. Every message is written here once.
 public enum EntryRules {
     public static let earliestDay = CalendarDate(year: 1900, month: 1, day: 1)!
+    /// How many days after today (UTC) an entry's day may be: clients ahead of UTC are already on tomorrow.
+    public static let daysAfterToday = 1
     public static let noteLength = 500
     /// Decimal places a weight may have.
     public static let weightPlaces = 2
@@ -38,20 +40,20 @@ public enum EntryRules {
         return DateRange(from: from, to: to)
     }
 
-    /// A weight > 0, at most 1000 kg (2204.62 lb), with at most 2 decimal places.
+    /// A weight > 0, at most `unit.maximum` (1000 kg, 2204.62 lb), with at most `weightPlaces` decimal places.
     static func weight(_ value: Decimal, unit: WeightUnit, _ v: inout Validator, field: String = "weight") {
         if value.isNaN || value <= 0 {
             v.fail(field, "must be greater than 0")
         } else if value > unit.maximum {
-            v.fail(field, "must be at most 1000 kg (2204.62 lb)")
+            v.fail(field, "must be at most \(WeightUnit.kg.maximum) kg (\(WeightUnit.lb.maximum) lb)")
         } else if !Weight.hasAtMost(places: weightPlaces, value) {
             v.fail(field, "must have at most \(weightPlaces) decimal places")
         }
     }
 
-    /// The day of an entry: from 1900-01-01 to tomorrow (UTC).
+    /// The day of an entry: from `earliestDay` to today (UTC) + `daysAfterToday`.
     static func recordedOn(_ day: CalendarDate, _ v: inout Validator, field: String = "recorded_on") {
-        let latest = CalendarDate.today().adding(days: 1)
+        let latest = CalendarDate.today().adding(days: daysAfterToday)
         if day < earliestDay || day > latest {
             v.fail(field, "must be from \(earliestDay) to \(latest)")
         }

@@ -9,13 +9,13 @@ public enum WeightUnit: String, Sendable, CaseIterable, PostgresEncodable, Postg
     /// One pound in kilograms, exactly (international avoirdupois pound).
     public static let kilogramsPerPound = Decimal(string: "0.45359237")!
 
-    /// Reads a unit as clients may send it: `kg`, `lb`, or `lbs` (taken as `lb`); lower case only.
+    /// Every spelling clients may send, in order, and the unit each means: `lbs` is taken as `lb`; lower case only.
+    public static let spellings: KeyValuePairs<String, WeightUnit> = ["kg": .kg, "lb": .lb, "lbs": .lb]
+
+    /// Reads a unit as clients may send it (one of `spellings`).
     public init?(input: String) {
-        switch input {
-        case "kg": self = .kg
-        case "lb", "lbs": self = .lb
-        default: return nil
-        }
+        guard let unit = Self.spellings.first(where: { $0.key == input })?.value else { return nil }
+        self = unit
     }
 
     /// The largest weight accepted in this unit: 1000 kg, or 2204.62 lb.

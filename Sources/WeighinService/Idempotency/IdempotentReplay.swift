@@ -3,6 +3,9 @@ import Postgres
 
 /// A request's idempotency key and the fingerprint of its body in canonical form.
 public struct IdempotencyKey: Sendable {
+    /// The characters (Unicode code points) a key may have.
+    public static let length = 1...255
+
     public let key: String
     public let fingerprint: [UInt8]
 

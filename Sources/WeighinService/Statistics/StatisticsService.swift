@@ -35,6 +35,8 @@ public struct TrendPoint: Sendable, Equatable {
 public final class StatisticsService: Sendable {
     /// The allowed moving-average window, in calendar days.
     public static let windows = 1...90
+    /// The window when the request names none.
+    public static let defaultWindow = 7
 
     let database: Database
 

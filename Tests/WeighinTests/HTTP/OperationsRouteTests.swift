@@ -150,7 +150,7 @@ struct OperationsRouteTests {
         let services = try await WeighinServices(pool: pool, configuration: TestApp.service)
         let configuration = AppConfiguration(
             settings: TestApp.settings(poolSize: 1), database: database, migrations: TestCluster.migrations)
-        let router = try buildRouter(services: services, configuration: configuration, metrics: AppMetrics())
+        let router = buildRouter(services: services, configuration: configuration, metrics: AppMetrics())
         let served = Set(router.routes.filter { $0.method != .head }.map { "\($0.method.rawValue) \($0.path.description)" })
         #expect(served.count == router.routes.filter { $0.method != .head }.count)
 

@@ -1,0 +1,175 @@
+import WeighinService
+import WireFormats
+
+/// What the server writes (`Representations.swift`): users, entries, lists, tokens, statistics, trends.
+extension OpenAPI.Schema {
+    /// Decimal places of the weights answers show.
+    private static let places = EntryRules.weightPlaces
+
+    /// The units an answer names (`lbs` is only ever read).
+    static var answerUnits: JSONValue {
+        .strings(WeightUnit.allCases.map(\.rawValue))
+    }
+
+    static var userDefinition: JSONValue {
+        object(
+            [
+                "id": ["type": "string", "format": "uuid"],
+                "email": ["type": "string", "description": "Trimmed and lower-cased."],
+                "name": ["type": "string", "description": "Trimmed."],
+                "weight_unit": [
+                    "type": "string", "enum": answerUnits,
+                    "description": "Display unit used when a request has no `unit` query parameter.",
+                ],
+                "created_at": Self.timestamp("RFC 3339 in UTC with `Z`."),
+            ], required: ["id", "email", "name", "weight_unit", "created_at"],
+            description: "A user. No password material ever appears in any answer.")
+    }
+
+    static var entryDefinition: JSONValue {
+        object(
+            [
+                "id": ["type": "string", "format": "uuid"],
+                "weight": [
+                    "type": "number", "minimum": 0, "description": .string("At most \(places) decimal places."),
+                ],
+                "unit": ["type": "string", "enum": answerUnits],
+                "recorded_on": Self.date("`YYYY-MM-DD`."),
+                "note": ["type": ["string", "null"]],
+                "created_at": Self.timestamp("RFC 3339 in UTC with `Z`."),
+                "updated_at": Self.timestamp("RFC 3339 in UTC with `Z`."),
+            ], required: ["id", "weight", "unit", "recorded_on", "note", "created_at", "updated_at"],
+            description: """
+                A weight entry, shown in the display unit of the answer (export: in its entered unit). Where the \
+                display unit is the entered unit the weight is exactly as entered; otherwise it is converted \
+                (1 lb = \(WeightUnit.kilogramsPerPound) kg) and rounded half away from zero to \(places) \
+                decimals.
+                """)
+    }
+
+    static var entryListDefinition: JSONValue {
+        object(
+            [
+                "entries": [
+                    "type": "array", "items": Self.entry.ref,
+                    "description": "Newest `recorded_on` first, then newest `created_at`, then `id`.",
+                ],
+                "next_cursor": [
+                    "type": ["string", "null"],
+                    "description": """
+                        Opaque cursor of the next page (send it with the same `from`/`to`/`unit`), or null on \
+                        the last page.
+                        """,
+                ],
+            ], required: ["entries", "next_cursor"])
+    }
+
+    static var tokenDefinition: JSONValue {
+        let lifetime = OpenAPI.spoken(ServiceConfiguration().tokenLifetime)
+        return object(
+            [
+                "token": [
+                    "type": "string", "minLength": 1,
+                    "description": "Opaque random bearer token (at least 128 bits of entropy).",
+                ],
+                "token_type": ["type": "string", "const": "Bearer"],
+                "expires_at": Self.timestamp(
+                    "End of the token's fixed lifetime (\(lifetime) from log-in by default)."),
+                "user": Self.user.ref,
+            ], required: ["token", "token_type", "expires_at", "user"])
+    }
+
+    static var datedWeightDefinition: JSONValue {
+        [
+            "type": ["object", "null"],
+            "required": ["recorded_on", "weight"],
+            "additionalProperties": false,
+            "properties": ["recorded_on": Self.date("`YYYY-MM-DD`."), "weight": ["type": "number"]],
+        ]
+    }
+
+    static var statsDefinition: JSONValue {
+        object(
+            [
+                "unit": ["type": "string", "enum": answerUnits],
+                "count": ["type": "integer", "minimum": 0],
+                "min": ["type": ["number", "null"]],
+                "max": ["type": ["number", "null"]],
+                "mean": ["type": ["number", "null"], "description": "Mean over entries."],
+                "first": Self.datedWeight.described("Earliest entry (ties broken by created_at), or null."),
+                "latest": Self.datedWeight.described("Latest entry (ties broken by created_at), or null."),
+                "change": [
+                    "type": ["number", "null"],
+                    "description": """
+                        latest − first, computed exactly then rounded (may differ by 0.01 from the difference \
+                        of the two shown weights).
+                        """,
+                ],
+                "weekly_rate": [
+                    "type": ["number", "null"],
+                    "description": """
+                        Least-squares slope of weight against day over every entry, times 7; null with fewer \
+                        than 2 distinct days.
+                        """,
+                ],
+            ], required: ["unit", "count", "min", "max", "mean", "first", "latest", "change", "weekly_rate"],
+            description: """
+                Computed from exact values in the display unit, rounded half away from zero to \(places) \
+                decimals at the end. Empty range: `count` 0, `first`/`latest` null, every other number null.
+                """)
+    }
+
+    static var trendPointDefinition: JSONValue {
+        object(
+            [
+                "date": Self.date("A day that has entries."),
+                "weight": [
+                    "type": "number", "description": .string("Mean of that day's entries (\(places) decimals)."),
+                ],
+                "average": [
+                    "type": "number",
+                    "description": """
+                        Mean of the daily means of the days with entries within the `window` calendar days \
+                        ending on `date` (looks back before `from`).
+                        """,
+                ],
+            ], required: ["date", "weight", "average"])
+    }
+
+    static var trendDefinition: JSONValue {
+        object(
+            [
+                "unit": ["type": "string", "enum": answerUnits],
+                "window": [
+                    "type": "integer", "minimum": .integer(StatisticsService.windows.lowerBound),
+                    "maximum": .integer(StatisticsService.windows.upperBound),
+                ],
+                "points": [
+                    "type": "array", "items": Self.trendPoint.ref,
+                    "description": "Ascending date order, one point per day with entries.",
+                ],
+            ], required: ["unit", "window", "points"])
+    }
+
+    /// A reference to this schema with a description of the member it types.
+    func described(_ description: String) -> JSONValue {
+        OpenAPI.ref("schemas", rawValue, description: description)
+    }
+
+    /// An RFC 3339 timestamp in UTC with `Z`, as the server writes them (`TimestampText`).
+    static func timestamp(_ description: String) -> JSONValue {
+        [
+            "type": "string", "format": "date-time",
+            "pattern": #"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$"#,
+            "description": .string(description),
+        ]
+    }
+
+    /// A `YYYY-MM-DD` date, as the server writes them (`CalendarDate`).
+    static func date(_ description: String) -> JSONValue {
+        [
+            "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            "description": .string(description),
+        ]
+    }
+}

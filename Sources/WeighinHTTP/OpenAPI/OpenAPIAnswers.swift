@@ -1,0 +1,110 @@
+import WireFormats
+
+extension OpenAPI {
+    /// An answer an operation documents itself: a success, or an error answer particular to it (the answers every
+    /// operation of its kind has are added by `Operation`).
+    enum Answer: Sendable {
+        /// A success with a body or with none.
+        case success(status: Int, description: String, content: JSONValue?, headers: [Header], links: JSONValue?)
+        /// 204 with no body.
+        case noContent
+        /// An error answer.
+        case problem(ProblemResponse)
+
+        /// A success with a JSON body of the component `schema` (200 unless given).
+        static func json(
+            _ description: String, _ schema: Schema, status: Int = 200, headers: [Header] = [], links: JSONValue? = nil
+        ) -> Answer {
+            .success(
+                status: status, description: description, content: ["application/json": ["schema": schema.ref]],
+                headers: headers, links: links)
+        }
+
+        /// A success whose body is given by media type (200).
+        static func content(_ description: String, _ content: JSONValue) -> Answer {
+            .success(status: 200, description: description, content: content, headers: [], links: nil)
+        }
+
+        var status: Int {
+            switch self {
+            case .success(let status, _, _, _, _): status
+            case .noContent: 204
+            case .problem(let problem): problem.kind.status
+            }
+        }
+
+        /// The response object, or a reference to a component response.
+        var json: JSONValue {
+            switch self {
+            case .success(_, let description, let content, let headers, let links):
+                var members: [JSONObject.Member] = [
+                    (key: "description", value: .string(description)), (key: "headers", value: Header.object(headers)),
+                ]
+                if let content { members.append((key: "content", value: content)) }
+                if let links { members.append((key: "links", value: links)) }
+                return .object(JSONObject(members))
+            case .noContent:
+                return OpenAPI.ref("responses", Self.noContentName)
+            case .problem(let problem):
+                return problem.ref
+            }
+        }
+
+        static let noContentName = "NoContent"
+
+        /// The component response of `noContent`.
+        static var noContentDefinition: JSONValue {
+            ["description": "Done; no body.", "headers": Header.object([])]
+        }
+    }
+
+    /// The response headers answers name (component headers).
+    enum Header: String, CaseIterable, Sendable {
+        case requestID = "XRequestId"
+        case retryAfter = "RetryAfter"
+        case wwwAuthenticate = "WWWAuthenticate"
+        case entryLocation = "EntryLocation"
+
+        /// The header's HTTP name.
+        var name: String {
+            switch self {
+            case .requestID: "X-Request-ID"
+            case .retryAfter: "Retry-After"
+            case .wwwAuthenticate: "WWW-Authenticate"
+            case .entryLocation: "Location"
+            }
+        }
+
+        var definition: JSONValue {
+            let (description, schema): (String, JSONValue) =
+                switch self {
+                case .requestID: (
+                    """
+                    Identifier of this request (also in logs and as `request_id` in problem bodies). Present on every \
+                    response.
+                    """,
+                    ["type": "string", "minLength": 1]
+                )
+                case .retryAfter: ("Whole seconds to wait before retrying.", ["type": "integer", "minimum": 0])
+                case .wwwAuthenticate: (
+                    "Always `Bearer` (possibly with parameters).",
+                    ["type": "string", "pattern": #"^[Bb][Ee][Aa][Rr][Ee][Rr]\b"#]
+                )
+                case .entryLocation: (
+                    "Path of the new entry: `/v1/entries/{id}`.",
+                    ["type": "string", "pattern": .string("^/v1/entries/" + Self.uuidPattern + "$")]
+                )
+                }
+            return ["description": .string(description), "required": true, "schema": schema]
+        }
+
+        /// A UUID in the hyphenated 36-character form.
+        private static let uuidPattern = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+
+        /// The `headers` of a response: `X-Request-ID` (on every answer), then `extra`.
+        static func object(_ extra: [Header]) -> JSONValue {
+            let headers = [.requestID] + extra
+            return .object(JSONObject(headers.map { (key: $0.name, value: OpenAPI.ref("headers", $0.rawValue)) }))
+        }
+    }
+}

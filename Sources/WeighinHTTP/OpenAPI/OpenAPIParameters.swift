@@ -1,0 +1,124 @@
+import WeighinService
+import WireFormats
+
+extension OpenAPI {
+    /// The parameters operations take (component parameters), with the limits `QueryReader`'s callers enforce.
+    enum Parameter: String, CaseIterable, Sendable {
+        case entryID = "EntryId"
+        case unit = "Unit"
+        case from = "From"
+        case to = "To"
+        case limit = "Limit"
+        case cursor = "Cursor"
+        case window = "Window"
+        case format = "Format"
+        case idempotencyKey = "IdempotencyKey"
+
+        /// Where the parameter is: `path`, `query` or `header`.
+        var location: String {
+            switch self {
+            case .entryID: "path"
+            case .unit, .from, .to, .limit, .cursor, .window, .format: "query"
+            case .idempotencyKey: "header"
+            }
+        }
+
+        /// A reference to this parameter.
+        var ref: JSONValue {
+            OpenAPI.ref("parameters", rawValue)
+        }
+
+        var definition: JSONValue {
+            let (name, description, schema) = parts
+            return [
+                "name": .string(name), "in": .string(location), "required": .bool(location == "path"),
+                "description": .string(description), "schema": schema,
+            ]
+        }
+
+        /// The name, description and schema.
+        private var parts: (String, String, JSONValue) {
+            switch self {
+            case .entryID:
+                return (
+                    "id", "Entry id: a UUID in the canonical hyphenated 36-character form (any other form: 404).",
+                    ["type": "string", "format": "uuid"]
+                )
+            case .unit:
+                return (
+                    "unit",
+                    """
+                    Display unit of the answer (and unit of a weight sent without one); default: the user's \
+                    `weight_unit`. `lbs` means `lb`.
+                    """,
+                    ["type": "string", "enum": .strings(WeightUnit.spellings.map(\.key))]
+                )
+            case .from:
+                return (
+                    "from", "First `recorded_on` date included (`YYYY-MM-DD`); must not be after `to` (422 on `from`).",
+                    ["type": "string", "format": "date"]
+                )
+            case .to:
+                return ("to", "Last `recorded_on` date included (`YYYY-MM-DD`).", ["type": "string", "format": "date"])
+            case .limit:
+                return Self.wholeNumber(
+                    "limit", "Page size", EntryRules.pageSizes, default: EntryRules.defaultPageSize)
+            case .cursor:
+                return (
+                    "cursor",
+                    """
+                    `next_cursor` of the previous page, sent with the same `from`/`to`/`unit`. A cursor that was \
+                    altered or forged, or is sent by another user or with other `from`/`to`, answers 422 (field \
+                    `cursor`).
+                    """,
+                    ["type": "string"]
+                )
+            case .window:
+                return Self.wholeNumber(
+                    "window", "Moving-average window in calendar days", StatisticsService.windows,
+                    default: StatisticsService.defaultWindow)
+            case .format:
+                let formats = ImportExportRoutes.exportFormats
+                return (
+                    "format", "`\(formats[0])` (default) or `\(formats[1])`.",
+                    ["type": "string", "enum": .strings(formats), "default": .string(formats[0])]
+                )
+            case .idempotencyKey:
+                return (
+                    "Idempotency-Key", Self.idempotencyKeyDescription,
+                    [
+                        "type": "string", "minLength": .integer(IdempotencyKey.length.lowerBound),
+                        "maxLength": .integer(IdempotencyKey.length.upperBound), "pattern": #"[^ \t]"#,
+                    ]
+                )
+            }
+        }
+
+        private static func wholeNumber(
+            _ name: String, _ what: String, _ range: ClosedRange<Int>, default fallback: Int
+        ) -> (String, String, JSONValue) {
+            (
+                name, "\(what), \(range.lowerBound) to \(range.upperBound).",
+                [
+                    "type": "integer", "minimum": .integer(range.lowerBound), "maximum": .integer(range.upperBound),
+                    "default": .integer(fallback),
+                ]
+            )
+        }
+
+        private static var idempotencyKeyDescription: String {
+            let length = IdempotencyKey.length
+            return """
+                \(length.lowerBound) to \(length.upperBound) characters (empty or longer: 422 on \
+                `Idempotency-Key`). The same user sending the same key with the same body (equal as parsed JSON: key \
+                order, whitespace and `70` vs `70.0` do not matter, `lbs` = `lb`, but a missing `unit` differs from a \
+                given one) within \(OpenAPI.spoken(IdempotentReplay.keyLifetime)) gets the first 201 answer again, \
+                byte for byte (same entry id, even if it was deleted since), and nothing new is stored; a different \
+                body answers 422 `idempotency_key_reused`. Only 201 answers are remembered; keys of different users \
+                never collide. While the first request is in flight a second may wait and replay, or answer 409 \
+                `idempotency_key_in_use`. (Leading and trailing blanks are not part of an HTTP header value, so the \
+                key must contain a character other than space and tab.)
+                """
+        }
+    }
+}
