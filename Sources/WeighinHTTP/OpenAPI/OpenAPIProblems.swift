@@ -100,9 +100,9 @@ extension OpenAPI {
                 """
             case .tooManyAttempts:
                 """
-                \(AccountService.failureLimit) failed log-ins for this email within \
-                \(OpenAPI.spoken(AccountService.failureWindow)): refused (even with the right password) until the \
-                window has passed.
+                \(AccountService.failureLimit) failed attempts within \(OpenAPI.spoken(AccountService.failureWindow)) \
+                (log-in: for this email; password change: wrong current passwords of this user): refused, even with \
+                the right password, until the window has passed.
                 """
             case .unavailable:
                 """

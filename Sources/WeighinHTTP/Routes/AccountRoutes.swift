@@ -56,9 +56,13 @@ struct AccountRoutes {
             description: """
                 Checks `current_password` (a wrong one answers 403 and is not counted as a failed log-in), sets \
                 `new_password` and revokes every other token of the user; the token that made the change keeps \
-                working. Passwords verify only in full (not just their first 72 bytes).
+                working. Passwords verify only in full (not just their first 72 bytes). After \
+                \(AccountService.failureLimit) wrong current passwords of the user within \
+                \(OpenAPI.spoken(AccountService.failureWindow)), it answers 429 `too_many_attempts` with \
+                `Retry-After` until the window has passed (counted apart from log-ins, on every instance).
                 """,
-            body: .json(.passwordChange), answers: [.noContent, .problem(.wrongCurrentPassword)]
+            body: .json(.passwordChange),
+            answers: [.noContent, .problem(.wrongCurrentPassword), .problem(.tooManyAttempts)]
         ) { $0.accounts.changePassword },
         Route(
             .delete, "/v1/me", authenticated: true, id: "deleteMe", summary: "Delete the current user", tag: .accounts,

@@ -47,16 +47,31 @@ struct PoolTests {
         #expect(try rows[0].decode(Int.self, column: "s") == (1...50).reduce(0, +) - (1...10).map { $0 * 5 }.reduce(0, +))
     }
 
-    /// Lends the pool's only connection to a task that sleeps `seconds` on it; returns once it is lent.
+    /// Lends the pool's only connection to a task that sleeps `seconds` on it; returns once it is lent, or throws
+    /// what kept it from being lent.
+    ///
+    /// The connection is opened first, with patience: a pool with a short acquire timeout on a loaded machine may
+    /// not open its first connection within it (the waiter times out, the connection arrives a moment later).
     func hold(_ pool: PostgresPool, seconds: Double) async throws -> Task<Void, any Error> {
+        let opened = ContinuousClock.now
+        while (try? await pool.query("SELECT 1")) == nil {
+            guard opened.duration(to: .now) < .seconds(20) else { throw TestFailure("the pool opened no connection") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let (lent, signal) = AsyncStream.makeStream(of: Void.self)
         let task = Task {
+            defer { signal.finish() }  // also when it fails before it is lent, or the caller would wait for ever
             try await pool.withConnection { connection in
                 signal.yield()
                 _ = try await connection.query("SELECT pg_sleep(\(seconds))")
             }
         }
-        for await _ in lent { break }
+        var wasLent = false
+        for await _ in lent {
+            wasLent = true
+            break
+        }
+        if !wasLent { try await task.value }
         return task
     }
 
