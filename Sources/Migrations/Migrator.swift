@@ -72,9 +72,9 @@ public struct Migrator: Sendable {
 
     /// What has been applied and what is pending (read-only: no lock, nothing created).
     public func status() async throws -> Status {
-        let connection = try await PostgresConnection.connect(configuration)
-        defer { connection.close() }
-        return try await status { try await connection.query($0) }
+        try await PostgresConnection.withConnection(configuration) { connection in
+            try await status { try await connection.query($0) }
+        }
     }
 
     /// What has been applied and what is pending, reading through `query` (for example a pool's): readiness checks
@@ -103,20 +103,20 @@ public struct Migrator: Sendable {
 
     /// Connects, takes the advisory lock and makes sure `schema_migrations` exists, then runs `body`.
     private func withLockedConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration)
-        defer { connection.close() }
-        try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
-        try await connection.execute(
-            unsafeSQL: """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version    integer PRIMARY KEY,
-                    name       text NOT NULL,
-                    checksum   text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now()
-                )
-                """, label: "schema_migrations.create")
-        let value = try await body(connection)
-        try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
-        return value
+        try await PostgresConnection.withConnection(configuration) { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+            try await connection.execute(
+                unsafeSQL: """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version    integer PRIMARY KEY,
+                        name       text NOT NULL,
+                        checksum   text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """, label: "schema_migrations.create")
+            let value = try await body(connection)
+            try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
+            return value
+        }
     }
 }

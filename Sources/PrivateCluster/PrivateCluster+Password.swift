@@ -34,11 +34,10 @@ extension PrivateCluster {
     /// connection (it is running and still trusts us, once).
     func requirePassword() async throws {
         let password = try newPassword()
-        let connection = try await PostgresConnection.connect(
-            try PostgresConfiguration(conninfo: url(database: "postgres")))
-        defer { connection.close() }
-        // A base64url literal needs no quoting; a utility statement takes no bound parameters.
-        try await connection.query(.unsafeSQL("ALTER ROLE postgres PASSWORD '\(password)'"))
+        try await PostgresConnection.withConnection(try PostgresConfiguration(conninfo: url(database: "postgres"))) {
+            // A base64url literal needs no quoting; a utility statement takes no bound parameters.
+            try await $0.query(.unsafeSQL("ALTER ROLE postgres PASSWORD '\(password)'"))
+        }
         let rules = dataDirectory.appendingPathComponent("pg_hba.conf")
         let text = try String(contentsOf: rules, encoding: .utf8)
         let secured = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in

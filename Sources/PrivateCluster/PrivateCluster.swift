@@ -184,14 +184,14 @@ public struct PrivateCluster: Sendable {
 
     private func createDatabase(_ name: String) async throws {
         let configuration = try PostgresConfiguration(conninfo: url(database: "postgres"))
-        let connection = try await PostgresConnection.connect(configuration)
-        defer { connection.close() }
-        let existing = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)")
-        guard existing.isEmpty else { return }
-        do {
-            try await connection.query("CREATE DATABASE \(identifier: name)")
-        } catch PostgresError.Code.duplicateDatabase {
-            // Another process created it at the same moment.
+        try await PostgresConnection.withConnection(configuration) { connection in
+            let existing = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)")
+            guard existing.isEmpty else { return }
+            do {
+                try await connection.query("CREATE DATABASE \(identifier: name)")
+            } catch PostgresError.Code.duplicateDatabase {
+                // Another process created it at the same moment.
+            }
         }
     }
 

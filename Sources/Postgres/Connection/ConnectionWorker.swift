@@ -54,6 +54,7 @@ final class ConnectionWorker: @unchecked Sendable {
 
     let configuration: PostgresConfiguration
     private let mailbox = Mutex(Mailbox())
+    private let exited = OneTimeSignal()
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let onNotification: (@Sendable (PostgresNotification) -> Void)?
@@ -123,6 +124,14 @@ final class ConnectionWorker: @unchecked Sendable {
         wake()
     }
 
+    /// Returns once the connection's thread has ended, its libpq connection freed.
+    ///
+    /// A process must not exit while a connection thread is still inside libpq: OpenSSL's clean-up at exit frees
+    /// what a SCRAM handshake or a TLS connection in progress is using.
+    func waitUntilExited() async {
+        await exited.wait()
+    }
+
     /// Whether the connection has died or been closed.
     var isTerminated: Bool {
         mailbox.withLock { $0.failure != nil }
@@ -137,6 +146,13 @@ final class ConnectionWorker: @unchecked Sendable {
 
     private func threadMain(ready: CheckedContinuation<Void, any Error>) {
         confined.bindToCurrentThread()
+        serve(ready: ready)
+        // The handle is released (PQfinish done) by now: the process may exit without this thread in libpq.
+        exited.fire()
+    }
+
+    /// Connects, then runs the connection until it ends; the handle does not outlive this call.
+    private func serve(ready: CheckedContinuation<Void, any Error>) {
         let handle: ConnectionHandle
         switch ConnectionHandle.connect(configuration.connectParameters) {
         case .success(let connected):

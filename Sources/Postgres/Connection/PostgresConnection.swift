@@ -22,6 +22,22 @@ public final class PostgresConnection: Sendable {
                 configuration: configuration, onNotification: onNotification, onTermination: onTermination))
     }
 
+    /// Connects, runs `body` with the connection alone, then closes it and waits for its thread to end, whether
+    /// `body` returned or threw: for one-off work (migrations, start-up checks) in processes that may exit soon.
+    public static func withConnection<T: Sendable>(
+        _ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await connect(configuration)
+        do {
+            let value = try await body(connection)
+            await connection.closeAndWait()
+            return value
+        } catch {
+            await connection.closeAndWait()
+            throw error
+        }
+    }
+
     /// Runs one statement (prepared once per connection, then reused) and returns its rows.
     /// Throws `PostgresError`, or `CancellationError` when the task is cancelled while waiting (the statement may
     /// still run to its end on the server).
@@ -61,6 +77,13 @@ public final class PostgresConnection: Sendable {
     /// Finishes statements already sent, then closes the connection.
     public func close() {
         worker.shutdown()
+    }
+
+    /// Closes the connection and returns once its thread has ended and libpq has freed it: call it before the
+    /// process exits (OpenSSL's clean-up at exit must not run under a connection still in libpq).
+    public func closeAndWait() async {
+        worker.shutdown()
+        await worker.waitUntilExited()
     }
 
     /// Whether the connection has died or been closed; a dead connection fails every statement at once.

@@ -63,6 +63,8 @@ public final class PostgresPool: Sendable {
         var connections: [Int: PostgresConnection] = [:]
         var waiters: [Int: CancellableContinuation<Grant>] = [:]
         var timers: [Int: Task<Void, Never>] = [:]
+        /// Every connection whose thread has not ended yet, open or closing.
+        var living: [Int: PostgresConnection] = [:]
     }
 
     /// Resolved actions of the state machine, performed once the lock is released.
@@ -143,6 +145,20 @@ public final class PostgresPool: Sendable {
         update { machine, _, _ in machine.close() }
     }
 
+    /// Closes the pool and returns once none of its connection threads is left (connects in progress ended, every
+    /// connection freed by libpq): call it before the process exits, whose OpenSSL clean-up must not run under a
+    /// connection still in libpq.
+    public func closeAndWait() async {
+        close()
+        while true {
+            let (connecting, living) = state.withLock { ($0.machine.statistics.connecting, Array($0.living.values)) }
+            for connection in living { await connection.worker.waitUntilExited() }
+            if connecting == 0, living.isEmpty { return }
+            // A connect in progress ends within its connect timeout; what it opens is closed at once.
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     // MARK: - Statements
 
     private func pipelined(_ sql: SQL) async throws -> PostgresRows {
@@ -192,6 +208,11 @@ public final class PostgresPool: Sendable {
             let connection = try await PostgresConnection.connect(
                 configuration.connection,
                 onTermination: { [weak self] _ in self?.connectionTerminated(slotID) })
+            state.withLock { $0.living[slotID] = connection }
+            Task { [weak self] in
+                await connection.worker.waitUntilExited()
+                _ = self?.state.withLock { $0.living.removeValue(forKey: slotID) }
+            }
             update(adding: (slotID, connection)) { machine, _, isOpen in machine.connected(slotID, now: .now, isOpen: isOpen) }
         } catch {
             let failure = error as? PostgresError ?? PostgresError(code: .unableToConnect, message: "\(error)")

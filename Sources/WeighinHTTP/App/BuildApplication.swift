@@ -18,7 +18,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     do {
         services = try await WeighinServices(pool: pool, configuration: settings.service)
     } catch {
-        pool.close()
+        await pool.closeAndWait()
         throw error
     }
     let metrics = AppMetrics()
@@ -111,12 +111,13 @@ struct MaintenanceService: Service {
     }
 }
 
-/// Closes the pool once the server has stopped (services shut down in reverse order, the server first).
+/// Closes the pool once the server has stopped (services shut down in reverse order, the server first), and
+/// waits until its connections are gone, so the process never exits under one still in libpq.
 struct PoolCloser: Service {
     let pool: PostgresPool
 
     func run() async throws {
         try? await gracefulShutdown()
-        pool.close()
+        await pool.closeAndWait()
     }
 }

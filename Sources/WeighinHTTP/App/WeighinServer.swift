@@ -62,6 +62,7 @@ public enum WeighinServer {
                         + "run `weighin migrate`, or start with --migrate")
             }
         }
+        try await checkStatementTimeout(settings, database: database, logger: logger)
         let configuration = AppConfiguration(
             settings: settings, database: database,
             listenDatabase: try settings.listenDatabaseURL.map { try PostgresConfiguration(conninfo: $0) },
@@ -73,6 +74,30 @@ public enum WeighinServer {
         group.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: group).run()
     }
+}
+
+/// Checks the `statement_timeout` the database really applies to weighin's statements.
+///
+/// weighin asks for it in the `options` startup parameter, which PgBouncer (and other poolers) drop: behind one the
+/// timeout silently disappears unless it is set on the role. Production refuses to start then; otherwise it warns.
+private func checkStatementTimeout(
+    _ settings: ServeSettings, database: PostgresConfiguration, logger: Logger
+) async throws {
+    guard let wanted = settings.statementTimeout else { return }
+    let rows = try await PostgresConnection.withConnection(database) { connection in
+        try await connection.query(
+            SQL("""
+                SELECT setting::bigint AS ms, current_user AS role FROM pg_settings WHERE name = 'statement_timeout'
+                """, name: "settings.statement_timeout"))
+    }
+    let applied = try rows[0].decode(Int64.self, column: "ms")
+    guard applied != wanted.milliseconds else { return }
+    let role = try rows[0].decode(String.self, column: "role")
+    let message = "the database applies statement_timeout = \(applied) ms, not the \(wanted.text) asked for (a pooler "
+        + "such as PgBouncer drops the startup option that carries it): set it on the role, "
+        + "ALTER ROLE \"\(role)\" SET statement_timeout = '\(wanted.text)'"
+    guard !settings.production else { throw SettingsError("production: " + message) }
+    logger.warning("\(message)")
 }
 
 /// Caps glibc's malloc arenas at one per core (its default allows eight per core), unless `MALLOC_ARENA_MAX` says

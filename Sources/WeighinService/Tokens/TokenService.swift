@@ -107,6 +107,7 @@ public final class TokenService: Sendable {
                 } onCancel: {
                     connection.close()
                 }
+                await connection.closeAndWait()
                 cache.setEnabled(false)
                 if !Task.isCancelled { logger.warning("token invalidation listener lost its connection; reconnecting") }
             } catch {

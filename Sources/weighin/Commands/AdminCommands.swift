@@ -15,8 +15,14 @@ struct AdminDatabase: ParsableArguments {
             throw ValidationError("set DATABASE_URL or pass --database-url")
         }
         let pool = PostgresPool(configuration: .init(connection: try PostgresConfiguration(conninfo: url), size: 2))
-        defer { pool.close() }
-        return try await body(try await WeighinServices(pool: pool, configuration: .init(hashingThreads: 1)))
+        do {
+            let value = try await body(try await WeighinServices(pool: pool, configuration: .init(hashingThreads: 1)))
+            await pool.closeAndWait()
+            return value
+        } catch {
+            await pool.closeAndWait()
+            throw error
+        }
     }
 }
 
