@@ -10,21 +10,46 @@
 public struct CSVReader: Sendable {
     /// Reads all records; each record is its fields in order.
     public static func parse(_ bytes: some Sequence<UInt8>, limits: CSVLimits) throws(CSVError) -> [[String]] {
+        var records: [[String]] = []
+        do {
+            try forEachRecord(bytes, limits: limits) { (record: [String]) throws(Never) in records.append(record) }
+        } catch {
+            switch error {
+            case .csv(let error): throw error
+            case .handler(let never): switch never {}
+            }
+        }
+        return records
+    }
+
+    /// Hands each record to `body` as soon as it is read, so no list of every record is ever held (an import of
+    /// 100,000 rows keeps one record at a time). An error of `body` stops the reading and is thrown as it is.
+    public static func forEachRecord<Failure: Error>(
+        _ bytes: some Sequence<UInt8>, limits: CSVLimits, _ body: ([String]) throws(Failure) -> Void
+    ) throws(CSVFailure<Failure>) {
         let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(CSVError) in try parse(buffer: buffer, limits: limits) }
+            Result { () throws(CSVFailure<Failure>) in try read(buffer: buffer, limits: limits, body) }
         }
         if let contiguous {
             return try contiguous.get()
         }
-        return try Array(bytes).withUnsafeBufferPointer { buffer in
-            Result { () throws(CSVError) in try parse(buffer: buffer, limits: limits) }
+        try Array(bytes).withUnsafeBufferPointer { buffer in
+            Result { () throws(CSVFailure<Failure>) in try read(buffer: buffer, limits: limits, body) }
         }.get()
     }
 
-    private static func parse(buffer: UnsafeBufferPointer<UInt8>, limits: CSVLimits) throws(CSVError) -> [[String]] {
+    private static func read<Failure: Error>(
+        buffer: UnsafeBufferPointer<UInt8>, limits: CSVLimits, _ body: ([String]) throws(Failure) -> Void
+    ) throws(CSVFailure<Failure>) {
         var state = CSVReaderState(bytes: buffer, limits: limits)
-        return try state.parseRecords()
+        try state.readRecords(body)
     }
+}
+
+/// Why reading records stopped: the CSV itself, or the caller's handling of a record.
+public enum CSVFailure<Failure: Error>: Error {
+    case csv(CSVError)
+    case handler(Failure)
 }
 
 /// The reader's position and output while scanning one buffer.
@@ -34,7 +59,8 @@ private struct CSVReaderState {
     var index = 0
     /// 1-based number of the record being read.
     var record = 1
-    var records: [[String]] = []
+    /// Records handed out so far.
+    var count = 0
     /// Empty lines seen since the last non-empty record; kept only if another record follows.
     var pendingEmptyLines = 0
     /// Reused buffer for quoted fields containing `""`.
@@ -45,33 +71,41 @@ private struct CSVReaderState {
         self.limits = limits
     }
 
-    mutating func parseRecords() throws(CSVError) -> [[String]] {
+    mutating func readRecords<Failure: Error>(_ body: ([String]) throws(Failure) -> Void) throws(CSVFailure<Failure>) {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
             index = 3
         }
-        while index < bytes.count {
-            if let length = lineBreakLength(at: index) {
-                index += length
-                pendingEmptyLines += 1
+        do {
+            while index < bytes.count {
+                if let length = lineBreakLength(at: index) {
+                    index += length
+                    pendingEmptyLines += 1
+                    record += 1
+                    continue
+                }
+                let fields = try readRecord()
+                for _ in 0..<pendingEmptyLines {
+                    try hand([""], to: body)
+                }
+                pendingEmptyLines = 0
+                try hand(fields, to: body)
                 record += 1
-                continue
             }
-            let fields = try readRecord()
-            for _ in 0..<pendingEmptyLines {
-                try append([""])
-            }
-            pendingEmptyLines = 0
-            try append(fields)
-            record += 1
+        } catch let error as CSVError {
+            throw .csv(error)
+        } catch let error as Failure {
+            throw .handler(error)
+        } catch {
+            fatalError("unreachable: \(error)")
         }
-        return records
     }
 
-    private mutating func append(_ fields: [String]) throws(CSVError) {
-        guard records.count < limits.maxRecords else {
-            throw CSVError(kind: .tooManyRecords, reason: "more than \(limits.maxRecords) records", record: records.count + 1)
+    private mutating func hand<Failure: Error>(_ fields: [String], to body: ([String]) throws(Failure) -> Void) throws {
+        guard count < limits.maxRecords else {
+            throw CSVError(kind: .tooManyRecords, reason: "more than \(limits.maxRecords) records", record: count + 1)
         }
-        records.append(fields)
+        count += 1
+        try body(fields)
     }
 
     /// Reads fields up to and including the record's line break (or the end of input).

@@ -22,14 +22,20 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         throw error
     }
     let metrics = AppMetrics()
-    let router = buildRouter(services: services, configuration: configuration, metrics: metrics)
+    let separateOps = settings.opsPort != nil
+    let router = buildRouter(
+        RouteTable(routes: RouteTable.all.routes.filter { !separateOps || !$0.operational }), services: services,
+        configuration: configuration, metrics: metrics)
     let headTimeout = TimeAmount(settings.idleTimeout)
     let bodyTimeout = TimeAmount(settings.bodyTimeout)
     var app = Application(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [SlowClientHandler(headTimeout: headTimeout, bodyTimeout: bodyTimeout)])),
+                additionalChannelHandlers: [
+                    SlowClientHandler(
+                        headTimeout: headTimeout, bodyTimeout: bodyTimeout, writeTimeout: TimeAmount(settings.writeTimeout)),
+                ])),
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: nil,
             availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections, logger: configuration.logger)),
@@ -40,18 +46,29 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             logger: configuration.logger),
         MaintenanceService(services: services, logger: configuration.logger),
         PoolCloser(pool: pool))
+    if let opsPort = settings.opsPort {
+        // Readiness and metrics (and liveness) on a listener of their own, loopback by default: they tell failure
+        // counts and cost database statements, so the public port does not serve them.
+        let opsRouter = buildRouter(
+            RouteTable(routes: RouteTable.all.routes.filter { $0.operational || $0.path == "/healthz" }),
+            services: services, configuration: configuration, metrics: metrics)
+        app.addServices(Application(
+            router: opsRouter,
+            configuration: .init(address: .hostname(settings.opsHost, port: opsPort), serverName: nil),
+            logger: configuration.logger))
+    }
     return app
 }
 
 /// The router: middleware (request id and access log, metrics, problem JSON) around every route, and the bearer
 /// check around authenticated ones.
-func buildRouter(services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics)
-    -> Router<AppRequestContext>
-{
-    let table = RouteTable.all
+func buildRouter(
+    _ table: RouteTable = .all, services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics
+) -> Router<AppRequestContext> {
     let groups = RouteGroups(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
-        importExport: ImportExportRoutes(services: services), statistics: StatisticsRoutes(services: services),
+        importExport: ImportExportRoutes(services: services, imports: ImportGate(capacity: configuration.settings.maxImports)),
+        statistics: StatisticsRoutes(services: services),
         operations: OperationsRoutes(
             services: services, migrations: configuration.migrations, metrics: metrics,
             openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))
@@ -63,12 +80,17 @@ func buildRouter(services: WeighinServices, configuration: AppConfiguration, met
     }
     router.add(middleware: ProblemMiddleware(routes: table, metrics: metrics))
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
+        .add(middleware: NoStoreMiddleware())
+    let personal = router.group().add(middleware: NoStoreMiddleware())
     for route in table.routes {
         let handler = route.handler(groups)
+        let path = RouterPath(route.routerPath)
         if route.authenticated {
-            authenticated.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
+            authenticated.on(path, method: route.method) { try await handler($0, $1) }
+        } else if route.carriesPersonalData {
+            personal.on(path, method: route.method) { try await handler($0, $1) }
         } else {
-            router.on(RouterPath(route.routerPath), method: route.method) { try await handler($0, $1) }
+            router.on(path, method: route.method) { try await handler($0, $1) }
         }
     }
     return router

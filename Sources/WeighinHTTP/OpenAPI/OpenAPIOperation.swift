@@ -73,7 +73,7 @@ extension OpenAPI {
                     "content": [
                         "application/json": [
                             "schema": [
-                                "type": "array", "maxItems": .integer(EntryService.importLimit),
+                                "type": "array", "maxItems": .integer(ImportBatch.limit),
                                 "items": Schema.importEntry.ref,
                             ],
                         ],

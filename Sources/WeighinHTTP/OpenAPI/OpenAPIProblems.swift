@@ -24,6 +24,7 @@ extension OpenAPI {
         case entryValidationFailed = "EntryValidationFailed"
         case importValidationFailed = "ImportValidationFailed"
         case tooManyAttempts = "TooManyAttempts"
+        case importBusy = "ImportBusy"
         case unavailable = "Unavailable"
         case internalError = "InternalError"
 
@@ -44,6 +45,7 @@ extension OpenAPI {
             case .entryValidationFailed: (422, [.validationFailed, .idempotencyKeyReused])
             case .importValidationFailed: (422, [.validationFailed, .tooManyRows])
             case .tooManyAttempts: (429, [.tooManyAttempts])
+            case .importBusy: (429, [.rateLimited])
             case .unavailable: (503, [.unavailable])
             case .internalError: (500, [.internalError])
             }
@@ -96,13 +98,19 @@ extension OpenAPI {
                 """
                 Nothing was stored. `validation_failed` with top-level `row` (1-based data row; the CSV header is row \
                 0) and `errors[].field` naming the column, or for an invalid `unit` query parameter; `too_many_rows` \
-                over \(OpenAPI.grouped(EntryService.importLimit)) rows.
+                over \(OpenAPI.grouped(ImportBatch.limit)) rows.
                 """
             case .tooManyAttempts:
                 """
                 \(AccountService.failureLimit) failed attempts within \(OpenAPI.spoken(AccountService.failureWindow)) \
                 (log-in: for this email; password change: wrong current passwords of this user): refused, even with \
                 the right password, until the window has passed.
+                """
+            case .importBusy:
+                """
+                An import of this account is still running, or this instance runs as many imports as it allows \
+                (`--max-imports`, \(ServeSettings().maxImports) by default): refused before the body is read; send it \
+                again after `Retry-After` seconds.
                 """
             case .unavailable:
                 """
@@ -118,7 +126,7 @@ extension OpenAPI {
         var headers: [Header] {
             switch self {
             case .unauthorized: [.wwwAuthenticate]
-            case .idempotencyKeyInUse, .tooManyAttempts, .unavailable: [.retryAfter]
+            case .idempotencyKeyInUse, .tooManyAttempts, .importBusy, .unavailable: [.retryAfter]
             default: []
             }
         }

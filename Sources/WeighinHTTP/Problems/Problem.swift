@@ -95,6 +95,10 @@ extension Problem {
             headers: [.allow: allow])
     }
 
+    static func rateLimited(retryAfter: Int, detail: String) -> Problem {
+        Problem(status: .tooManyRequests, code: .rateLimited, detail: detail, headers: [.retryAfter: String(max(1, retryAfter))])
+    }
+
     static func unavailable(retryAfter: Int, detail: String) -> Problem {
         Problem(
             status: .serviceUnavailable, code: .unavailable, detail: detail,

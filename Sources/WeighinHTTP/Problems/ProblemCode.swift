@@ -17,6 +17,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
     case idempotencyKeyReused = "idempotency_key_reused"
     case tooManyRows = "too_many_rows"
     case tooManyAttempts = "too_many_attempts"
+    case rateLimited = "rate_limited"
     case unavailable
     case internalError = "internal_error"
 
@@ -37,6 +38,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .idempotencyKeyReused: "Idempotency key reused"
         case .tooManyRows: "Too many rows"
         case .tooManyAttempts: "Too many attempts"
+        case .rateLimited: "Rate limited"
         case .unavailable: "Service unavailable"
         case .internalError: "Internal error"
         }

@@ -30,10 +30,11 @@ struct BodyReader {
         }
     }
 
-    /// A string member; a missing required member or another type is an error.
+    /// A string member; a missing required member, another type or a NUL character is an error (libpq would cut
+    /// the text at the NUL: it is refused, never stored cut short).
     mutating func string(_ key: String, required: Bool = false) -> String? {
         switch object[key] {
-        case .string(let value)?: return value
+        case .string(let value)?: return withoutNUL(value, key)
         case nil:
             if required { validator.fail(key, "is required") }
             return nil
@@ -48,11 +49,17 @@ struct BodyReader {
         switch object[key] {
         case nil: return nil
         case .null?: return .some(nil)
-        case .string(let value)?: return .some(value)
+        case .string(let value)?: return withoutNUL(value, key).map { .some($0) }
         default:
             validator.fail(key, "must be a string or null")
             return nil
         }
+    }
+
+    private mutating func withoutNUL(_ value: String, _ key: String) -> String? {
+        guard value.utf8.contains(0) else { return value }
+        validator.fail(key, "must not contain NUL characters")
+        return nil
     }
 
     /// A number member, exactly as written (never through binary floating point).

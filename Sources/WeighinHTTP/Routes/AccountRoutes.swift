@@ -8,7 +8,7 @@ struct AccountRoutes {
 
     static let routes: [Route] = [
         Route(
-            .post, "/v1/users", authenticated: false, id: "createUser", summary: "Register a user", tag: .accounts,
+            .post, "/v1/users", authenticated: false, carriesPersonalData: true, id: "createUser", summary: "Register a user", tag: .accounts,
             description: """
                 Creates an account. The email is trimmed and stored lower-cased; the name is stored trimmed; \
                 `weight_unit` defaults to `\(AccountRules.defaultWeightUnit.rawValue)`. Unknown members answer 422 \
@@ -17,7 +17,7 @@ struct AccountRoutes {
             body: .json(.userCreate), answers: [.json("The new user.", .user, status: 201), .problem(.emailTaken)]
         ) { $0.accounts.register },
         Route(
-            .post, "/v1/tokens", authenticated: false, id: "createToken", summary: "Log in", tag: .accounts,
+            .post, "/v1/tokens", authenticated: false, carriesPersonalData: true, id: "createToken", summary: "Log in", tag: .accounts,
             description: """
                 Exchanges email and password for an opaque bearer token (the database keeps only its hash), valid for \
                 a fixed lifetime (\(OpenAPI.spoken(ServiceConfiguration().tokenLifetime)) by default). The email is \

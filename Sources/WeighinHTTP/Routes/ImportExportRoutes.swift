@@ -8,6 +8,7 @@ import WireFormats
 /// Export and import of a user's whole history: `/v1/entries/export` and `/v1/entries/import`.
 struct ImportExportRoutes {
     let services: WeighinServices
+    let imports: ImportGate
 
     static let routes: [Route] = [
         Route(
@@ -37,7 +38,7 @@ struct ImportExportRoutes {
             .post, "/v1/entries/import", authenticated: true, id: "importEntries", summary: "Import entries",
             tag: .entries,
             description: """
-                All rows or none; at most \(OpenAPI.grouped(EntryService.importLimit)) rows (more: 422 \
+                All rows or none; at most \(OpenAPI.grouped(ImportBatch.limit)) rows (more: 422 \
                 `too_many_rows`); bodies up to \(Limits.text(Limits.importBody)). CSV as export produces it \
                 (`recorded_on` and `weight` columns required, `unit` and `note` optional; an empty note is null) or a \
                 JSON array of entry bodies (what JSON export produces is accepted: `id`, `created_at` and \
@@ -47,7 +48,9 @@ struct ImportExportRoutes {
                 `errors[].field` naming the column.
                 """,
             parameters: [.unit], body: .importRows,
-            answers: [.json("Every row was stored.", .importResult), .problem(.importValidationFailed)]
+            answers: [
+                .json("Every row was stored.", .importResult), .problem(.importValidationFailed), .problem(.importBusy),
+            ]
         ) { $0.importExport.importEntries },
     ]
 
@@ -111,103 +114,33 @@ struct ImportExportRoutes {
         return bytes
     }
 
-    /// Stores a CSV or JSON history, all rows or none (10 MiB, 100,000 rows at most).
+    /// Stores a CSV or JSON history, all rows or none (10 MiB, 100,000 rows at most). At most one import per user
+    /// and a few per server run at once, admitted before the body is read; CSV is checked record by record as it is
+    /// read.
     @Sendable func importEntries(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
         let type = RequestBodyReader.mediaType(of: request)
         guard type == "text/csv" || type == "application/json", RequestBodyReader.isUTF8(request) else {
             throw Problem.unsupportedMediaType("text/csv or application/json")
         }
-        let body = try await RequestBodyReader.collect(request, limit: Limits.importBody)
-        var query = QueryReader(request)
-        let display = query.unit() ?? auth.weightUnit
-        try query.finish()
-        let rows = type == "text/csv" ? try Self.csvRows(body) : try Self.jsonRows(body)
-        let imported = try await services.entries.importEntries(auth, rows: rows, display: display)
-        return JSONResponse.make { writer in
-            writer.beginObject()
-            writer.key("imported")
-            writer.number(imported)
-            writer.endObject()
-        }
-    }
-
-    /// CSV rows: a header naming `recorded_on` and `weight` (and optionally `unit`, `note`) in any order, then one
-    /// record per entry; an empty note is null and an empty unit is the display unit.
-    static func csvRows(_ body: ByteBuffer) throws -> [ImportRow] {
-        let records: [[String]]
-        do {
-            records = try body.withUnsafeReadableBytes {
-                // Fields as long as the body: an overlong note is a row error on `note` (422), not unreadable CSV.
-                try CSVReader.parse(
-                    $0, limits: CSVLimits(maxRecords: EntryService.importLimit + 1, maxFieldBytes: Limits.importBody))
+        return try await imports.admit(auth.userID) {
+            var query = QueryReader(request)
+            let display = query.unit() ?? auth.weightUnit
+            try query.finish()
+            let body = try await RequestBodyReader.collect(request, limit: Limits.importBody)
+            var batch = services.entries.importBatch(auth, display: display)
+            if type == "text/csv" {
+                try ImportReader.readCSV(body, into: &batch)
+            } else {
+                try ImportReader.readJSON(body, into: &batch)
             }
-        } catch let error as CSVError where error.kind == .tooManyRecords {
-            throw ServiceError.tooManyRows(limit: EntryService.importLimit)
-        } catch let error as CSVError {
-            throw Problem.malformedCSV("The body is not valid CSV: \(error.reason) (record \(error.record)).")
-        }
-        guard let header = records.first else {
-            throw ServiceError.invalidImportRow(row: 0, [FieldError("recorded_on", "the CSV header is missing")])
-        }
-        var columns: [String: Int] = [:]
-        var headerErrors: [FieldError] = []
-        for (index, name) in header.enumerated() {
-            if !csvHeader.contains(name) {
-                headerErrors.append(FieldError(name, "is not a known column"))
-            } else if columns.updateValue(index, forKey: name) != nil {
-                headerErrors.append(FieldError(name, "appears more than once"))
+            let imported = try await services.entries.store(batch)
+            return JSONResponse.make { writer in
+                writer.beginObject()
+                writer.key("imported")
+                writer.number(imported)
+                writer.endObject()
             }
-        }
-        for required in ["recorded_on", "weight"] where columns[required] == nil {
-            headerErrors.append(FieldError(required, "the CSV header must name this column"))
-        }
-        guard headerErrors.isEmpty else { throw ServiceError.invalidImportRow(row: 0, headerErrors) }
-        return records.dropFirst().enumerated().map { offset, record in
-            var v = Validator()
-            if record.count != header.count {
-                v.fail(
-                    header[min(record.count, header.count - 1)],
-                    "the record has \(record.count) fields, the header \(header.count)")
-            }
-            func field(_ name: String) -> String? {
-                guard let index = columns[name], index < record.count, !record[index].isEmpty else { return nil }
-                return record[index]
-            }
-            var weight: Decimal?
-            if let text = field("weight") {
-                weight = JSONNumber(text)?.decimal
-                if weight == nil { v.fail("weight", "must be a number") }
-            }
-            let unit = field("unit").flatMap { EntryRules.unit($0, &v) }
-            let day = field("recorded_on").flatMap { EntryRules.date($0, &v, field: "recorded_on") }
-            return ImportRow(
-                number: offset + 1,
-                entry: NewEntry(weight: weight, unit: unit, recordedOn: day, note: field("note"), problems: v.errors))
-        }
-    }
-
-    /// JSON rows: an array of entry bodies; what JSON export adds (`id`, `created_at`, `updated_at`) is ignored.
-    static func jsonRows(_ body: ByteBuffer) throws -> [ImportRow] {
-        guard case .array(let items) = try RequestBodyReader.parseJSON(body) else {
-            throw Problem.validation("body", "must be a JSON array of entries")
-        }
-        guard items.count <= EntryService.importLimit else {
-            throw ServiceError.tooManyRows(limit: EntryService.importLimit)
-        }
-        return items.enumerated().map { offset, item in
-            guard var reader = try? BodyReader(
-                item, allowed: EntryRoutes.members, ignored: ["id", "created_at", "updated_at"])
-            else {
-                return ImportRow(
-                    number: offset + 1,
-                    entry: NewEntry(weight: nil, recordedOn: nil, problems: [FieldError("row", "must be a JSON object")]))
-            }
-            var entry = NewEntry(
-                weight: reader.number("weight"), unit: reader.unitOrEmpty("unit"), recordedOn: reader.date("recorded_on"),
-                note: reader.nullableString("note") ?? nil)
-            entry.problems = reader.errors
-            return ImportRow(number: offset + 1, entry: entry)
         }
     }
 }

@@ -17,16 +17,22 @@ struct OperationsRoutes {
             description: "200 while the process runs.", answers: [.json("Alive.", .health)], usesDatabase: false
         ) { $0.operations.health },
         Route(
-            .get, "/readyz", authenticated: false, id: "getReadiness", summary: "Readiness", tag: .operations,
-            description: "200 when the database answers and its schema is at the newest migration, else 503.",
+            .get, "/readyz", authenticated: false, operational: true, id: "getReadiness", summary: "Readiness",
+            tag: .operations,
+            description: """
+                200 when the database answers and its schema is at the newest migration, else 503. With an ops \
+                listener (`--ops-port`, required in production) it is served there only.
+                """,
             answers: [.json("Ready.", .ready)]
         ) { $0.operations.readiness },
         Route(
-            .get, "/metrics", authenticated: false, id: "getMetrics", summary: "Prometheus metrics", tag: .operations,
+            .get, "/metrics", authenticated: false, operational: true, id: "getMetrics", summary: "Prometheus metrics",
+            tag: .operations,
             description: """
                 Prometheus text format: `weighin_http_requests_total{method,route,status}` (`route` is the route \
                 pattern, e.g. `/v1/entries/{id}`), the histogram `weighin_http_request_duration_seconds{method,route}` \
-                and `weighin_db_pool_connections{state}` with states `idle`, `busy` and `connecting`.
+                and `weighin_db_pool_connections{state}` with states `idle`, `busy` and `connecting`. With an ops \
+                listener (`--ops-port`, required in production) it is served there only.
                 """,
             answers: [.content("Metrics.", ["text/plain": ["schema": ["type": "string"]]])], usesDatabase: false
         ) { $0.operations.prometheus },

@@ -12,6 +12,11 @@ struct Route: Sendable {
     let method: HTTPRequest.Method
     let path: String
     let authenticated: Bool
+    /// Whether a public route's answer carries a token or the user's data (then `Cache-Control: no-store`, as every
+    /// authenticated answer).
+    let carriesPersonalData: Bool
+    /// Whether it is for operators (readiness, metrics): with an ops listener (`--ops-port`) it is served there only.
+    let operational: Bool
     let operation: OpenAPI.Operation
     /// The handler, taken from the route groups that hold what handlers need.
     let handler: @Sendable (RouteGroups) -> Handler
@@ -21,7 +26,8 @@ struct Route: Sendable {
     ///   - answers: the successes and the error answers particular to this route (see `OpenAPI.Operation`).
     ///   - usesDatabase: whether it can answer 503 for want of the database.
     init(
-        _ method: HTTPRequest.Method, _ path: String, authenticated: Bool, id: String, summary: String,
+        _ method: HTTPRequest.Method, _ path: String, authenticated: Bool, carriesPersonalData: Bool = false,
+        operational: Bool = false, id: String, summary: String,
         tag: OpenAPI.Tag, description: String, parameters: [OpenAPI.Parameter] = [], body: OpenAPI.RequestBody? = nil,
         answers: [OpenAPI.Answer], usesDatabase: Bool = true,
         _ handler: @escaping @Sendable (RouteGroups) -> Handler
@@ -29,6 +35,8 @@ struct Route: Sendable {
         self.method = method
         self.path = path
         self.authenticated = authenticated
+        self.carriesPersonalData = carriesPersonalData
+        self.operational = operational
         self.operation = OpenAPI.Operation(
             id: id, summary: summary, description: description, tag: tag, parameters: parameters, body: body,
             answers: answers, usesDatabase: usesDatabase)

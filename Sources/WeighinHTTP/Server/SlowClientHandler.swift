@@ -2,10 +2,12 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Closes a connection whose client is too slow: the next request's head must arrive within `headTimeout` of the
-/// connection becoming idle (also the keep-alive limit), and its body within `bodyTimeout` of the head.
+/// connection becoming idle (also the keep-alive limit), its body within `bodyTimeout` of the head, and an answer
+/// that stopped being read (the socket's buffers full) must move again within `writeTimeout`.
 ///
 /// A client sending a byte at a time keeps a connection busy without ever finishing a request, and an idle
-/// timeout alone never fires on it (each byte counts as activity); this deadline does.
+/// timeout alone never fires on it (each byte counts as activity); these deadlines do. A client that stops reading
+/// a long export would otherwise hold its connection and the task writing to it for ever.
 final class SlowClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -14,13 +16,17 @@ final class SlowClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     let headTimeout: TimeAmount
     let bodyTimeout: TimeAmount
+    let writeTimeout: TimeAmount
     /// Requests read whose answer has not been written yet: no client deadline runs while the server works.
     private var unanswered = 0
     private var deadline: Scheduled<Void>?
+    /// Runs while the channel is not writable: the client is not reading what was written.
+    private var writeDeadline: Scheduled<Void>?
 
-    init(headTimeout: TimeAmount, bodyTimeout: TimeAmount) {
+    init(headTimeout: TimeAmount, bodyTimeout: TimeAmount, writeTimeout: TimeAmount) {
         self.headTimeout = headTimeout
         self.bodyTimeout = bodyTimeout
+        self.writeTimeout = writeTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -34,11 +40,25 @@ final class SlowClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         disarm()
+        stopWriteDeadline()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         disarm()
+        stopWriteDeadline()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stopWriteDeadline()
+        } else if writeDeadline == nil {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            writeDeadline = context.eventLoop.scheduleTask(in: writeTimeout) {
+                loopBound.value.close(promise: nil)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -73,5 +93,10 @@ final class SlowClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func disarm() {
         deadline?.cancel()
         deadline = nil
+    }
+
+    private func stopWriteDeadline() {
+        writeDeadline?.cancel()
+        writeDeadline = nil
     }
 }

@@ -9,6 +9,9 @@ import WeighinService
 public struct ServeSettings: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
+    /// A listener of its own for readiness and metrics; nil serves them on `port` (development only).
+    public var opsPort: Int?
+    public var opsHost = "127.0.0.1"
     /// The database; nil starts the private cluster in `dataDirectory`.
     public var databaseURL: String?
     /// A direct database URL for LISTEN/NOTIFY when `databaseURL` goes through PgBouncer.
@@ -37,8 +40,12 @@ public struct ServeSettings: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// The longest time a request body may take to arrive (slow-body cut-off).
     public var bodyTimeout: Duration = .seconds(30)
+    /// The longest time an answer may stay unread (the client's socket full) before the connection is closed.
+    public var writeTimeout: Duration = .seconds(30)
     /// The most connections served at once; more wait in the listen backlog.
     public var maxConnections = 4096
+    /// Imports running at once on this instance (one per user at a time); more answer 429.
+    public var maxImports = 2
     /// Browser origins allowed by CORS (`*` for any); empty for none.
     public var corsOrigins: [String] = []
     /// How long in-flight requests may take to finish after SIGTERM.
@@ -52,15 +59,24 @@ public struct ServeSettings: Sendable {
     public func problems() -> [String] {
         var problems: [String] = []
         if !(1...65535).contains(port) { problems.append("the port must be from 1 to 65535") }
+        if let opsPort, !(1...65535).contains(opsPort) || opsPort == port {
+            problems.append("the ops port must be from 1 to 65535 and differ from the port")
+        }
         if !(1...1000).contains(poolSize) { problems.append("the pool size must be from 1 to 1000") }
         if !(4...16).contains(service.passwordHashCost) { problems.append("the hash cost must be from 4 to 16") }
         if maxConnections < 1 { problems.append("the connection limit must be at least 1") }
+        if !(1...poolSize).contains(maxImports) {
+            problems.append("the import limit must be from 1 to the pool size (each import holds a connection)")
+        }
         if service.tokenLifetime < .seconds(60) { problems.append("the token lifetime must be at least 1m") }
         guard production else { return problems }
         if service.passwordHashCost < 12 {
             problems.append("production: the hash cost must be at least 12 (OWASP), not \(service.passwordHashCost)")
         }
         if databaseURL == nil { problems.append("production: set DATABASE_URL (the private cluster is for development)") }
+        if opsPort == nil {
+            problems.append("production: set --ops-port (readiness and metrics are not served on the public port)")
+        }
         if corsOrigins.contains("*") { problems.append("production: CORS origins must be listed, not *") }
         if service.tokenLifetime > .seconds(90 * 86_400) { problems.append("production: tokens may live 90d at most") }
         if let statementTimeout, statementTimeout > .seconds(300) {

@@ -40,6 +40,11 @@ extension ServeSettings {
     public static let catalog: [Setting] = [
         Setting("host", "WEIGHIN_HOST", "Address to listen on.", \.host),
         Setting("port", "WEIGHIN_PORT", "Port to listen on.", \.port),
+        Setting(
+            "ops-port", "WEIGHIN_OPS_PORT",
+            "Port of a listener of its own for /readyz and /metrics (then not served on --port; required in production).",
+            \.opsPort),
+        Setting("ops-host", "WEIGHIN_OPS_HOST", "Address of the ops listener.", \.opsHost),
         Setting("database-url", "DATABASE_URL", "PostgreSQL URL; none starts the private cluster.", \.databaseURL),
         Setting(
             "listen-database-url", "WEIGHIN_LISTEN_DATABASE_URL",
@@ -66,8 +71,16 @@ extension ServeSettings {
             "body-timeout", "WEIGHIN_BODY_TIMEOUT", "Longest time a request body may take to arrive: slow-body cut-off.",
             \.bodyTimeout),
         Setting(
+            "write-timeout", "WEIGHIN_WRITE_TIMEOUT",
+            "Longest time an answer may stay unread by its client (an export it stopped reading) before the connection is closed.",
+            \.writeTimeout),
+        Setting(
             "max-connections", "WEIGHIN_MAX_CONNECTIONS",
             "Most connections served at once; more wait in the listen backlog.", \.maxConnections),
+        Setting(
+            "max-imports", "WEIGHIN_MAX_IMPORTS",
+            "Imports running at once on this instance (each holds a database connection; one per user at a time).",
+            \.maxImports),
         Setting(
             "cors-origins", "WEIGHIN_CORS_ORIGINS", "Comma-separated browser origins allowed by CORS, or *.",
             \.corsOrigins),

@@ -107,7 +107,7 @@ public final class AccountService: Sendable {
             throw ServiceError.unavailable(retryAfter: 1, reason: PasswordHasher.saturated)
         }
         let email = AccountRules.normalizedEmail(rawEmail)
-        guard email.unicodeScalars.count <= AccountRules.emailLength, !email.unicodeScalars.contains("\u{0}") else {
+        guard email.unicodeScalars.count <= AccountRules.emailLength else {
             // No account can have it, and it is never a key in SQL (an overlong email breaks the index's row
             // limit); it costs the same hash as any other failure.
             _ = try await hasher.verify(password, against: nil)

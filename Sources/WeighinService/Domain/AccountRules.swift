@@ -31,8 +31,6 @@ public enum AccountRules {
         let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         if !nameLength.contains(name.unicodeScalars.count) {
             v.fail("name", "must be \(nameLength.lowerBound) to \(nameLength.upperBound) characters after trimming")
-        } else if name.unicodeScalars.contains("\u{0}") {
-            v.fail("name", "must not contain NUL characters")
         }
         return name
     }

@@ -63,8 +63,6 @@ public enum EntryRules {
         guard let raw else { return }
         if raw.unicodeScalars.count > noteLength {
             v.fail(field, "must be at most \(noteLength) characters")
-        } else if raw.unicodeScalars.contains("\u{0}") {
-            v.fail(field, "must not contain NUL characters")
         }
     }
 }

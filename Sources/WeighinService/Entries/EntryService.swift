@@ -8,9 +8,6 @@ import Primitives
 /// Every statement carries the user's id, so one user never reaches another's rows (they are simply not found)
 /// and every statement is routable by user when the database is sharded.
 public final class EntryService: Sendable {
-    /// The most rows one import may hold.
-    public static let importLimit = 100_000
-
     let database: Database
     /// The HMAC key that signs listing cursors (raw bytes: `SymmetricKey` is not `Sendable`).
     let cursorKey: [UInt8]
@@ -151,25 +148,21 @@ public final class EntryService: Sendable {
         EntryBatches(database: database, userID: auth.userID)
     }
 
-    /// Checks every row, then stores all of them with one COPY, or none: the first failing row throws
-    /// `invalidImportRow` naming it. A weight with no unit is in `display`.
-    public func importEntries(_ auth: Authentication, rows: [ImportRow], display: WeightUnit) async throws -> Int {
-        guard rows.count <= Self.importLimit else { throw ServiceError.tooManyRows(limit: Self.importLimit) }
-        var data = CopyData()
-        for row in rows {
-            let draft: EntryDraft
-            do {
-                draft = try validate(row.entry, display: display)
-            } catch .validation(let errors) {
-                throw ServiceError.invalidImportRow(row: row.number, errors)
-            }
-            data.appendRow([auth.userID, draft.weight.value, draft.weight.unit, draft.recordedOn, draft.note])
+    /// An empty import for the user: rows are added (and checked) one by one, then `store` saves them all.
+    public func importBatch(_ auth: Authentication, display: WeightUnit) -> ImportBatch {
+        ImportBatch(userID: auth.userID, display: display) { (entry, display) throws(ServiceError) in
+            try self.validate(entry, display: display)
         }
-        guard data.rowCount > 0 else { return 0 }
+    }
+
+    /// Stores every row of `batch` with one COPY, all or none. COPY stores rows many times faster than INSERTs, and
+    /// takes a connection to itself (the HTTP layer bounds how many imports run at once).
+    public func store(_ batch: ImportBatch) async throws -> Int {
+        guard batch.count > 0 else { return 0 }
         do {
             return try await database.withConnection { connection in
                 try await connection.copyIn(
-                    "COPY weight_entries (user_id, weight, unit, recorded_on, note) FROM STDIN", data: data)
+                    "COPY weight_entries (user_id, weight, unit, recorded_on, note) FROM STDIN", data: batch.data)
             }
         } catch PostgresError.Code.foreignKeyViolation {
             throw ServiceError.unauthenticated

@@ -18,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
     // Kept as text: ServeSettings reads flags and environment variables alike, with the same messages.
     @Option(help: help("host")) var host: String?
     @Option(help: help("port")) var port: String?
+    @Option(help: help("ops-port")) var opsPort: String?
+    @Option(help: help("ops-host")) var opsHost: String?
     @Option(name: .customLong("database-url"), help: help("database-url")) var databaseURL: String?
     @Option(name: .customLong("listen-database-url"), help: help("listen-database-url")) var listenDatabaseURL: String?
     @Option(help: help("data-dir")) var dataDir: String?
@@ -32,7 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: help("drain-timeout")) var drainTimeout: String?
     @Option(help: help("idle-timeout")) var idleTimeout: String?
     @Option(help: help("body-timeout")) var bodyTimeout: String?
+    @Option(help: help("write-timeout")) var writeTimeout: String?
     @Option(help: help("max-connections")) var maxConnections: String?
+    @Option(help: help("max-imports")) var maxImports: String?
     @Option(help: help("cors-origins")) var corsOrigins: String?
     @Option(help: help("access-log")) var accessLog: String?
     @Flag(help: help("production")) var production = false
@@ -46,12 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
     /// The flags given, by name.
     var flags: [String: String] {
         let given: [(String, String?)] = [
-            ("host", host), ("port", port), ("database-url", databaseURL), ("listen-database-url", listenDatabaseURL),
+            ("host", host), ("port", port), ("ops-port", opsPort), ("ops-host", opsHost), ("database-url", databaseURL), ("listen-database-url", listenDatabaseURL),
             ("data-dir", dataDir), ("sql-dir", sqlDir), ("migrate", migrate ? "on" : nil), ("pool-size", poolSize),
             ("pool-timeout", poolTimeout), ("statement-timeout", statementTimeout),
             ("prepared-statements", preparedStatements), ("token-lifetime", tokenLifetime), ("hash-cost", hashCost),
-            ("drain-timeout", drainTimeout), ("idle-timeout", idleTimeout), ("body-timeout", bodyTimeout),
-            ("max-connections", maxConnections), ("cors-origins", corsOrigins), ("access-log", accessLog),
+            ("drain-timeout", drainTimeout), ("idle-timeout", idleTimeout), ("body-timeout", bodyTimeout), ("write-timeout", writeTimeout),
+            ("max-connections", maxConnections), ("max-imports", maxImports), ("cors-origins", corsOrigins), ("access-log", accessLog),
             ("production", production ? "on" : nil), ("log-level", logLevel), ("log-format", logFormat),
         ]
         return Dictionary(uniqueKeysWithValues: given.compactMap { name, value in value.map { (name, $0) } })

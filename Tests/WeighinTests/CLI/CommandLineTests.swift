@@ -69,7 +69,9 @@ struct CommandLineTests {
         (["serve", "--pool-timeout", "soon"], "pool-timeout"),
         (["serve", "--production", "--hash-cost", "10", "--database-url", "postgres://x@127.0.0.1:1/x"], "at least 12"),
         (["serve", "--production"], "DATABASE_URL"),
-        (["serve", "--production", "--cors-origins", "*", "--database-url", "postgres://x@127.0.0.1:1/x"], "CORS"),
+        (["serve", "--production", "--cors-origins", "*", "--database-url", "postgres://x@127.0.0.1:1/x", "--ops-port",
+          "9091"], "CORS"),
+        (["serve", "--production", "--database-url", "postgres://x@127.0.0.1:1/x"], "--ops-port"),
     ])
     func unsafeOrInvalidSettingsStopTheServerWithOneLine(arguments: [String], expected: String) async throws {
         let result = try await weighin(arguments)

@@ -38,7 +38,7 @@ struct OpenAPIDocumentTests {
             #expect(property(schema, member)?["maxLength"]?.intValue == AccountRules.passwordLength.upperBound)
         }
         let importBody = document["paths"]?["/v1/entries/import"]?["post"]?["requestBody"]?["content"]
-        #expect(importBody?["application/json"]?["schema"]?["maxItems"]?.intValue == EntryService.importLimit)
+        #expect(importBody?["application/json"]?["schema"]?["maxItems"]?.intValue == ImportBatch.limit)
         #expect(importBody?["text/csv"] != nil)
         let info = try #require(document["info"]?["description"]?.stringValue)
         #expect(info.contains("Bodies over \(Limits.jsonBody >> 20) MiB answer 413"))
