@@ -34,11 +34,28 @@ extension OpenAPI.Schema {
                     "type": "number", "minimum": 0, "description": .string("At most \(places) decimal places."),
                 ],
                 "unit": ["type": "string", "enum": answerUnits],
-                "recorded_on": Self.date("`YYYY-MM-DD`."),
+                "recorded_on": Self.date("`YYYY-MM-DD`: the day of `measured_at` in its own offset when there is one."),
+                "measured_at": Self.offsetTimestamp(
+                    "The moment of the reading in the offset it was sent in (`Z` stays `Z`), or null.", nullable: true),
                 "note": ["type": ["string", "null"]],
+                "body_fat_percent": Self.percent,
+                "water_percent": Self.percent,
+                "muscle_percent": Self.percent,
+                "visceral_fat": [
+                    "type": ["integer", "null"], "minimum": .integer(EntryRules.visceralFatRatings.lowerBound),
+                    "maximum": .integer(EntryRules.visceralFatRatings.upperBound),
+                ],
+                "source": ["type": ["string", "null"]],
+                "client_record_id": ["type": ["string", "null"]],
+                "client_version": ["type": ["integer", "null"], "minimum": 0],
                 "created_at": Self.timestamp("RFC 3339 in UTC with `Z`."),
                 "updated_at": Self.timestamp("RFC 3339 in UTC with `Z`."),
-            ], required: ["id", "weight", "unit", "recorded_on", "note", "created_at", "updated_at"],
+            ],
+            required: [
+                "id", "weight", "unit", "recorded_on", "measured_at", "note", "body_fat_percent", "water_percent",
+                "muscle_percent", "visceral_fat", "source", "client_record_id", "client_version", "created_at",
+                "updated_at",
+            ],
             description: """
                 A weight entry, shown in the display unit of the answer (export: in its entered unit). Where the \
                 display unit is the entered unit the weight is exactly as entered; otherwise it is converted \
@@ -52,7 +69,10 @@ extension OpenAPI.Schema {
             [
                 "entries": [
                     "type": "array", "items": Self.entry.ref,
-                    "description": "Newest `recorded_on` first, then newest `created_at`, then `id`.",
+                    "description": """
+                        Newest `recorded_on` first; within a day, entries without `measured_at` first, then \
+                        `measured_at` newest first; then newest `created_at`, then `id`.
+                        """,
                 ],
                 "next_cursor": [
                     "type": ["string", "null"],
@@ -92,12 +112,19 @@ extension OpenAPI.Schema {
         object(
             [
                 "unit": ["type": "string", "enum": answerUnits],
-                "count": ["type": "integer", "minimum": 0],
+                "daily": ["type": "string", "enum": .strings(DailyValue.allCases.map(\.rawValue))],
+                "count": [
+                    "type": "integer", "minimum": 0,
+                    "description": "Values used: entries with `daily=all`, days with entries otherwise.",
+                ],
                 "min": ["type": ["number", "null"]],
                 "max": ["type": ["number", "null"]],
-                "mean": ["type": ["number", "null"], "description": "Mean over entries."],
-                "first": Self.datedWeight.described("Earliest entry (ties broken by created_at), or null."),
-                "latest": Self.datedWeight.described("Latest entry (ties broken by created_at), or null."),
+                "mean": ["type": ["number", "null"], "description": "Mean over the values used."],
+                "first": Self.datedWeight.described("""
+                    Earliest value (within a day by `measured_at`, none counting as later, then `created_at`), or \
+                    null.
+                    """),
+                "latest": Self.datedWeight.described("Latest value, in the same order, or null."),
                 "change": [
                     "type": ["number", "null"],
                     "description": """
@@ -108,11 +135,12 @@ extension OpenAPI.Schema {
                 "weekly_rate": [
                     "type": ["number", "null"],
                     "description": """
-                        Least-squares slope of weight against day over every entry, times 7; null with fewer \
+                        Least-squares slope of weight against day over the values used, times 7; null with fewer \
                         than 2 distinct days.
                         """,
                 ],
-            ], required: ["unit", "count", "min", "max", "mean", "first", "latest", "change", "weekly_rate"],
+            ],
+            required: ["unit", "daily", "count", "min", "max", "mean", "first", "latest", "change", "weekly_rate"],
             description: """
                 Computed from exact values in the display unit, rounded half away from zero to \(places) \
                 decimals at the end. Empty range: `count` 0, `first`/`latest` null, every other number null.
@@ -124,13 +152,14 @@ extension OpenAPI.Schema {
             [
                 "date": Self.date("A day that has entries."),
                 "weight": [
-                    "type": "number", "description": .string("Mean of that day's entries (\(places) decimals)."),
+                    "type": "number",
+                    "description": .string("That day's value by `daily` (\(places) decimals)."),
                 ],
                 "average": [
                     "type": "number",
                     "description": """
-                        Mean of the daily means of the days with entries within the `window` calendar days \
-                        ending on `date` (looks back before `from`).
+                        Mean of the days' values within the `window` calendar days ending on `date` (looks back \
+                        before `from`).
                         """,
                 ],
             ], required: ["date", "weight", "average"])
@@ -140,6 +169,8 @@ extension OpenAPI.Schema {
         object(
             [
                 "unit": ["type": "string", "enum": answerUnits],
+                "method": ["type": "string", "const": "window"],
+                "daily": ["type": "string", "enum": .strings(DailyValue.trendChoices.map(\.rawValue))],
                 "window": [
                     "type": "integer", "minimum": .integer(StatisticsService.windows.lowerBound),
                     "maximum": .integer(StatisticsService.windows.upperBound),
@@ -148,7 +179,21 @@ extension OpenAPI.Schema {
                     "type": "array", "items": Self.trendPoint.ref,
                     "description": "Ascending date order, one point per day with entries.",
                 ],
-            ], required: ["unit", "window", "points"])
+            ], required: ["unit", "method", "daily", "window", "points"])
+    }
+
+    /// An RFC 3339 timestamp with its offset, as clients send it and the server gives it back (`OffsetTimestamp`).
+    static func offsetTimestamp(_ description: String, nullable: Bool = false) -> JSONValue {
+        [
+            "type": nullable ? ["string", "null"] : "string", "format": "date-time",
+            "pattern": #"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"#,
+            "description": .string(description),
+        ]
+    }
+
+    /// A body composition percentage as answered.
+    static var percent: JSONValue {
+        ["type": ["number", "null"], "exclusiveMinimum": 0, "exclusiveMaximum": 100]
     }
 
     /// A reference to this schema with a description of the member it types.

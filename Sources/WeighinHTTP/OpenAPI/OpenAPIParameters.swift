@@ -11,6 +11,8 @@ extension OpenAPI {
         case limit = "Limit"
         case cursor = "Cursor"
         case window = "Window"
+        case statsDaily = "StatsDaily"
+        case trendDaily = "TrendDaily"
         case format = "Format"
         case idempotencyKey = "IdempotencyKey"
 
@@ -18,7 +20,7 @@ extension OpenAPI {
         var location: String {
             switch self {
             case .entryID: "path"
-            case .unit, .from, .to, .limit, .cursor, .window, .format: "query"
+            case .unit, .from, .to, .limit, .cursor, .window, .statsDaily, .trendDaily, .format: "query"
             case .idempotencyKey: "header"
             }
         }
@@ -77,6 +79,10 @@ extension OpenAPI {
                 return Self.wholeNumber(
                     "window", "Moving-average window in calendar days", StatisticsService.windows,
                     default: StatisticsService.defaultWindow)
+            case .statsDaily:
+                return Self.daily(DailyValue.allCases, default: .statisticsDefault)
+            case .trendDaily:
+                return Self.daily(DailyValue.trendChoices, default: .trendDefault)
             case .format:
                 let formats = ImportExportRoutes.exportFormats
                 return (
@@ -103,6 +109,19 @@ extension OpenAPI {
                     "type": "integer", "minimum": .integer(range.lowerBound), "maximum": .integer(range.upperBound),
                     "default": .integer(fallback),
                 ]
+            )
+        }
+
+        private static func daily(_ choices: [DailyValue], default fallback: DailyValue) -> (String, String, JSONValue) {
+            let every = choices.contains(.all) ? "`all` (every entry), " : ""
+            let description = """
+                Which values to use where a day has several readings: \(every)`first` or `last` (by `measured_at`, \
+                entries without it counting as later than those with it, then by `created_at`), `min`, `max` or \
+                `mean` of the day; default `\(fallback.rawValue)`.
+                """
+            return (
+                "daily", description,
+                ["type": "string", "enum": .strings(choices.map(\.rawValue)), "default": .string(fallback.rawValue)]
             )
         }
 

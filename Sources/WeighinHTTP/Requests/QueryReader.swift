@@ -47,6 +47,11 @@ struct QueryReader {
         return value
     }
 
+    /// `daily`: one of `choices`, `fallback` when absent.
+    mutating func daily(_ choices: [DailyValue], default fallback: DailyValue) -> DailyValue {
+        DailyValue(rawValue: choice("daily", choices.map(\.rawValue), default: fallback.rawValue)) ?? fallback
+    }
+
     /// One of `choices`, `fallback` when absent.
     mutating func choice(_ name: String, _ choices: [String], default fallback: String) -> String {
         guard let raw = parameters[name] else { return fallback }

@@ -18,6 +18,10 @@ extension JSONWriter {
         if let value { number(value) } else { null() }
     }
 
+    mutating func optionalString(_ value: String?) {
+        if let value { string(value) } else { null() }
+    }
+
     /// `{id, email, name, weight_unit, created_at}`.
     mutating func user(_ user: User) {
         beginObject()
@@ -29,14 +33,25 @@ extension JSONWriter {
         endObject()
     }
 
-    /// `{id, weight, unit, recorded_on, note, created_at, updated_at}`, the weight shown in `display`.
+    /// The entry object, the weight shown in `display`: `{id, weight, unit, recorded_on, measured_at, note,
+    /// body_fat_percent, water_percent, muscle_percent, visceral_fat, source, client_record_id, client_version,
+    /// created_at, updated_at}`, every added field null when not set.
     mutating func entry(_ entry: Entry, display: WeightUnit) {
+        let c = entry.composition
         beginObject()
         key("id"); string(entry.id.lowercasedString)
         key("weight"); number(entry.weight.shown(in: display))
         key("unit"); string(display.rawValue)
         key("recorded_on"); date(entry.recordedOn)
-        key("note"); if let note = entry.note { string(note) } else { null() }
+        key("measured_at"); if let measured = entry.measuredAt { string(measured.rfc3339) } else { null() }
+        key("note"); optionalString(entry.note)
+        key("body_fat_percent"); optionalNumber(c.bodyFatPercent)
+        key("water_percent"); optionalNumber(c.waterPercent)
+        key("muscle_percent"); optionalNumber(c.musclePercent)
+        key("visceral_fat"); if let rating = c.visceralFat { number(rating) } else { null() }
+        key("source"); optionalString(c.source)
+        key("client_record_id"); null()
+        key("client_version"); null()
         key("created_at"); timestamp(entry.createdAt)
         key("updated_at"); timestamp(entry.updatedAt)
         endObject()
@@ -57,7 +72,7 @@ extension JSONWriter {
         endObject()
     }
 
-    /// `{unit, count, min, max, mean, first, latest, change, weekly_rate}`.
+    /// `{unit, daily, count, min, max, mean, first, latest, change, weekly_rate}`.
     mutating func statistics(_ stats: Statistics) {
         func point(_ point: Statistics.Point?, into writer: inout JSONWriter) {
             guard let point else { return writer.null() }
@@ -68,6 +83,7 @@ extension JSONWriter {
         }
         beginObject()
         key("unit"); string(stats.unit.rawValue)
+        key("daily"); string(stats.daily.rawValue)
         key("count"); number(stats.count)
         key("min"); optionalNumber(stats.min)
         key("max"); optionalNumber(stats.max)
@@ -79,10 +95,12 @@ extension JSONWriter {
         endObject()
     }
 
-    /// `{unit, window, points: [{date, weight, average}]}`.
-    mutating func trend(_ points: [TrendPoint], unit: WeightUnit, window: Int) {
+    /// `{unit, method, daily, window, points: [{date, weight, average}]}`.
+    mutating func trend(_ points: [TrendPoint], unit: WeightUnit, daily: DailyValue, window: Int) {
         beginObject()
         key("unit"); string(unit.rawValue)
+        key("method"); string("window")
+        key("daily"); string(daily.rawValue)
         key("window"); number(window)
         key("points")
         beginArray()
