@@ -39,7 +39,7 @@ def pgbench_cmd(b, clients, seconds, scripts, rate=None, logprefix=None, db="wei
     today = (datetime.datetime.now(datetime.timezone.utc).date() - datetime.date(1970, 1, 1)).days
     cmd = ["pgbench", "-h", "127.0.0.1", "-p", str(b.cluster.port), "-U", "postgres", "-n", "-M", "prepared",
            "-c", str(clients), "-j", "1", "-T", str(seconds), "-D", "loaded=0", "-D", f"today={today}",
-           "-D", "lo=0001-01-01", "-D", "hi=9999-12-31", "-D", "lim=31", "-D", "unit=kg"]
+           "-D", "lo=0001-01-01", "-D", "hi=9999-12-31", "-D", "lim=31", "-D", "unit=kg", "-D", "rdays=28", "-D", "rmin=4"]
     if rate:
         cmd += ["-R", str(rate)]
     if logprefix:

@@ -113,6 +113,46 @@ extension OpenAPI.Schema {
             also: kilogramLimit)
     }
 
+    static var goalSetDefinition: JSONValue {
+        let weightLimit: JSONValue = ["maximum": .decimal(WeightUnit.kg.maximum)]
+        return object(
+            [
+                "target_weight": weight,
+                "unit": [
+                    "type": ["string", "null"], "enum": .array(WeightUnit.spellings.map { .string($0.key) } + [.null]),
+                    "description": """
+                        The unit of `target_weight` and `start_weight`; null or absent: the display unit of the \
+                        request. `lbs` is accepted as `lb`.
+                        """,
+                ],
+                "target_date": [
+                    "type": ["string", "null"], "format": "date",
+                    "description": "The day to reach the target by, after `start_date`; null or absent: none.",
+                ],
+                "start_weight": [
+                    "type": ["number", "null"], "exclusiveMinimum": 0,
+                    "maximum": .decimal(WeightUnit.allCases.map(\.maximum).max()!),
+                    "description": """
+                        Given with `start_date` or not at all (else 422 naming the missing one); absent: the latest \
+                        entry's weight in its own unit (no entry: 422 naming `start_weight`). Must differ from \
+                        `target_weight` (else 422 naming `target_weight`).
+                        """,
+                ],
+                "start_date": [
+                    "type": ["string", "null"], "format": "date",
+                    "description": .string("""
+                        A real date from \(EntryRules.earliestDay) to today (UTC) + \(EntryRules.daysAfterToday) \
+                        day, with `start_weight`; absent: the latest entry's `recorded_on`.
+                        """),
+                ],
+            ], required: ["target_weight"],
+            description: "A goal, replacing any the user has. Weights are kept exactly as given.",
+            also: [
+                "if": ["required": ["unit"], "properties": ["unit": ["const": "kg"]]],
+                "then": ["properties": ["target_weight": weightLimit, "start_weight": weightLimit]],
+            ])
+    }
+
     // MARK: - Members
 
     /// Swift's `CharacterSet.whitespacesAndNewlines`, what the server trims: Unicode Zs, TAB, LF..CR, NEL, LS, PS.

@@ -11,6 +11,9 @@ extension OpenAPI {
         case limit = "Limit"
         case cursor = "Cursor"
         case window = "Window"
+        case trendMethod = "TrendMethod"
+        case smoothing = "Smoothing"
+        case slopeSmoothing = "SlopeSmoothing"
         case statsDaily = "StatsDaily"
         case trendDaily = "TrendDaily"
         case format = "Format"
@@ -20,7 +23,7 @@ extension OpenAPI {
         var location: String {
             switch self {
             case .entryID: "path"
-            case .unit, .from, .to, .limit, .cursor, .window, .statsDaily, .trendDaily, .format: "query"
+            case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily, .trendDaily, .format: "query"
             case .idempotencyKey: "header"
             }
         }
@@ -79,6 +82,20 @@ extension OpenAPI {
                 return Self.wholeNumber(
                     "window", "Moving-average window in calendar days", StatisticsService.windows,
                     default: StatisticsService.defaultWindow)
+            case .trendMethod:
+                return (
+                    "method",
+                    """
+                    How the days' values are smoothed: `window` (the mean over `window` calendar days, the default), \
+                    `ema` (time-aware exponential moving average: a gap of g days weighs as g single days) or `holt` \
+                    (Holt's linear smoothing per day: a level and a slope).
+                    """,
+                    ["type": "string", "enum": .strings(TrendMethod.names), "default": .string(TrendMethod.names[0])]
+                )
+            case .smoothing:
+                return Self.fraction("smoothing", "α of `ema` and `holt` (ignored by `window`)")
+            case .slopeSmoothing:
+                return Self.fraction("slope_smoothing", "β, the slope's smoothing of `holt` (ignored by the others)")
             case .statsDaily:
                 return Self.daily(DailyValue.allCases, default: .statisticsDefault)
             case .trendDaily:
@@ -108,6 +125,17 @@ extension OpenAPI {
                 [
                     "type": "integer", "minimum": .integer(range.lowerBound), "maximum": .integer(range.upperBound),
                     "default": .integer(fallback),
+                ]
+            )
+        }
+
+        private static func fraction(_ name: String, _ what: String) -> (String, String, JSONValue) {
+            let range = TrendMethod.smoothingRange
+            return (
+                name, "\(what), \(range.lowerBound) to \(range.upperBound); default \(TrendMethod.defaultSmoothing).",
+                [
+                    "type": "number", "minimum": .decimal(range.lowerBound), "maximum": .decimal(range.upperBound),
+                    "default": .decimal(TrendMethod.defaultSmoothing),
                 ]
             )
         }

@@ -62,6 +62,34 @@ extension JSONWriter {
         self.entry(entry, display: entry.weight.unit)
     }
 
+    /// The goal object, weights shown in `display`: `{target_weight, unit, target_date, start_weight, start_date,
+    /// direction, created_at, updated_at}`.
+    mutating func goal(_ goal: Goal, display: WeightUnit) {
+        beginObject()
+        key("target_weight"); number(goal.target.shown(in: display))
+        key("unit"); string(display.rawValue)
+        key("target_date"); if let day = goal.targetDate { date(day) } else { null() }
+        key("start_weight"); number(goal.start.shown(in: display))
+        key("start_date"); date(goal.startDate)
+        key("direction"); string(goal.direction.rawValue)
+        key("created_at"); timestamp(goal.createdAt)
+        key("updated_at"); timestamp(goal.updatedAt)
+        endObject()
+    }
+
+    /// `{goal, current, remaining, percent_complete, weekly_rate, projected_date, state}` in `display`.
+    mutating func progress(_ progress: GoalProgress, display: WeightUnit) {
+        beginObject()
+        key("goal"); goal(progress.goal, display: display)
+        key("current"); optionalNumber(progress.current)
+        key("remaining"); optionalNumber(progress.remaining)
+        key("percent_complete"); optionalNumber(progress.percentComplete)
+        key("weekly_rate"); optionalNumber(progress.weeklyRate)
+        key("projected_date"); if let day = progress.projectedDate { date(day) } else { null() }
+        key("state"); string(progress.state.rawValue)
+        endObject()
+    }
+
     /// `{token, token_type, expires_at, user}`.
     mutating func token(_ issued: IssuedToken) {
         beginObject()
@@ -92,16 +120,30 @@ extension JSONWriter {
         key("latest"); point(stats.latest, into: &self)
         key("change"); optionalNumber(stats.change)
         key("weekly_rate"); optionalNumber(stats.weeklyRate)
+        key("weekly_rate_ci95")
+        if let interval = stats.weeklyRateCI95 {
+            beginArray(); number(interval.low); number(interval.high); endArray()
+        } else {
+            null()
+        }
         endObject()
     }
 
-    /// `{unit, method, daily, window, points: [{date, weight, average}]}`.
-    mutating func trend(_ points: [TrendPoint], unit: WeightUnit, daily: DailyValue, window: Int) {
+    /// `{unit, method, daily, window | smoothing [, slope_smoothing], points: [{date, weight, average}]}`.
+    mutating func trend(_ points: [TrendPoint], unit: WeightUnit, daily: DailyValue, method: TrendMethod) {
         beginObject()
         key("unit"); string(unit.rawValue)
-        key("method"); string("window")
+        key("method"); string(method.name)
         key("daily"); string(daily.rawValue)
-        key("window"); number(window)
+        switch method {
+        case .window(let days):
+            key("window"); number(days)
+        case .ema(let smoothing):
+            key("smoothing"); number(smoothing)
+        case .holt(let smoothing, let slopeSmoothing):
+            key("smoothing"); number(smoothing)
+            key("slope_smoothing"); number(slopeSmoothing)
+        }
         key("points")
         beginArray()
         for point in points {

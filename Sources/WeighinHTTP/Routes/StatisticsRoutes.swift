@@ -11,7 +11,7 @@ struct StatisticsRoutes {
             description: """
                 Summary of the entries with `from` <= `recorded_on` <= `to` in the display unit (`unit`, else the \
                 user's `weight_unit`): of every entry (`daily=all`, the default) or of one value per day with \
-                entries (`daily=first|last|min|max|mean`).
+                entries (`daily=first|last|min|max|mean`), with the weekly rate's 95 % confidence interval.
                 """,
             parameters: [.from, .to, .unit, .statsDaily], answers: [.json("The statistics.", .stats)]
         ) { $0.statistics.statistics },
@@ -19,11 +19,13 @@ struct StatisticsRoutes {
             .get, "/v1/trend", authenticated: true, id: "getTrend", summary: "Trend", tag: .stats,
             description: """
                 One point per day with entries in range, ascending: the day's value (`daily`, the mean by default) \
-                and the mean of the days' values within the `window` calendar days ending on that day (looking back \
-                before `from`); rounded half away from zero to \(EntryRules.weightPlaces) decimals, in the display \
-                unit.
+                and its smoothed value by `method`: the mean of the days' values within the `window` calendar days \
+                ending on that day (looking back before `from`), or the `ema`/`holt` recurrence started on the first \
+                day with entries on or after `from` − \(TrendMethod.runIn) days; rounded half away from zero to \
+                \(EntryRules.weightPlaces) decimals, in the display unit. Parameters of other methods are ignored.
                 """,
-            parameters: [.from, .to, .unit, .window, .trendDaily], answers: [.json("The trend.", .trend)]
+            parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily],
+            answers: [.json("The trend.", .trend)]
         ) { $0.statistics.trend },
     ]
 
@@ -43,10 +45,10 @@ struct StatisticsRoutes {
         var query = QueryReader(request)
         let range = query.dateRange()
         let unit = query.unit() ?? auth.weightUnit
-        let window = query.integer("window", in: StatisticsService.windows, default: StatisticsService.defaultWindow)
+        let method = query.trendMethod()
         let daily = query.daily(DailyValue.trendChoices, default: .trendDefault)
         try query.finish()
-        let points = try await services.statistics.trend(auth, range: range, unit: unit, daily: daily, window: window)
-        return JSONResponse.make { $0.trend(points, unit: unit, daily: daily, window: window) }
+        let points = try await services.statistics.trend(auth, range: range, unit: unit, daily: daily, method: method)
+        return JSONResponse.make { $0.trend(points, unit: unit, daily: daily, method: method) }
     }
 }

@@ -22,6 +22,15 @@ public struct Statistics: Sendable, Equatable {
     public let change: Decimal?
     /// Least-squares slope of weight against day, times 7; nil with fewer than 2 distinct days.
     public let weeklyRate: Decimal?
+    /// The 95 % confidence interval of `weeklyRate` (slope ± t₀.₉₇₅,ₙ₋₂ × its standard error, times 7); nil with
+    /// fewer than 3 distinct days.
+    public let weeklyRateCI95: RateInterval?
+
+    /// An interval of weekly rates.
+    public struct RateInterval: Sendable, Equatable {
+        public let low: Decimal
+        public let high: Decimal
+    }
 }
 
 /// One day of a trend: that day's value (by the `daily` choice) and the smoothed value on that day.
@@ -77,8 +86,13 @@ public final class StatisticsService: Sendable {
                     SELECT *, (recorded_on - DATE '2000-01-01')::numeric AS x FROM (\(daily.values)) AS chosen),
                 totals AS (
                     SELECT count(*) AS n, count(DISTINCT recorded_on) AS days, min(w) AS min_w, max(w) AS max_w,
-                           avg(w) AS mean_w, sum(x) AS sx, sum(w) AS sy, sum(x * w) AS sxy, sum(x * x) AS sxx
+                           avg(w) AS mean_w, sum(x) AS sx, sum(w) AS sy, sum(x * w) AS sxy, sum(x * x) AS sxx,
+                           sum(w * w) AS syy
                     FROM v),
+                fit AS (
+                    -- Centred sums: the slope b = Sxy / Sxx and the residual sum of squares Syy − b·Sxy.
+                    SELECT sxx - sx * sx / n AS cxx, sxy - sx * sy / n AS cxy, syy - sy * sy / n AS cyy
+                    FROM totals WHERE days >= 2),
                 first AS (SELECT * FROM v ORDER BY recorded_on, m, created_at, id LIMIT 1),
                 latest AS (SELECT * FROM v ORDER BY recorded_on DESC, m DESC, created_at DESC, id DESC LIMIT 1)
                 SELECT totals.n, round(totals.min_w, 2) AS min, round(totals.max_w, 2) AS max,
@@ -91,8 +105,11 @@ public final class StatisticsService: Sendable {
                        CASE WHEN totals.days >= 2 THEN
                            round(7 * (totals.n * totals.sxy - totals.sx * totals.sy)
                                  / (totals.n * totals.sxx - totals.sx * totals.sx), 2)
-                       END AS weekly_rate
-                FROM totals LEFT JOIN first ON true LEFT JOIN latest ON true
+                       END AS weekly_rate,
+                       totals.days, (fit.cxy / fit.cxx)::float8 AS slope, fit.cxx::float8 AS cxx,
+                       -- exact until here: the residual sum is a small difference of large sums
+                       (fit.cyy - fit.cxy * fit.cxy / fit.cxx)::float8 AS sse
+                FROM totals LEFT JOIN first ON true LEFT JOIN latest ON true LEFT JOIN fit ON true
                 """, name: "stats.summary.\(daily.rawValue)"))
         let row = rows[0]
         /// A point: one entry's weight shown in the display unit (exact in its own), or a day's mean.
@@ -108,15 +125,51 @@ public final class StatisticsService: Sendable {
             unit: unit, daily: daily, count: try row.decode(column: "n"), min: try row.decode(column: "min"),
             max: try row.decode(column: "max"), mean: try row.decode(column: "mean"), first: try point("first"),
             latest: try point("latest"), change: try row.decode(column: "change"),
-            weeklyRate: try row.decode(column: "weekly_rate"))
+            weeklyRate: try row.decode(column: "weekly_rate"),
+            weeklyRateCI95: Self.confidenceInterval(
+                days: try row.decode(column: "days"), points: try row.decode(column: "n"),
+                slope: try row.decode(column: "slope"), cxx: try row.decode(column: "cxx"),
+                sse: try row.decode(column: "sse")))
     }
 
-    /// One point per day with entries in `range`: the day's value (`daily`, not `all`) and the mean of the days'
-    /// values within `window` calendar days ending on it (reaching back before `range.from` where the window does).
+    /// The weekly rate's 95 % interval from the fit's exact sums: slope ± t₀.₉₇₅,ₙ₋₂ · √(SSE / (n − 2) / Sxx), times 7,
+    /// rounded to 2 decimals; nil with fewer than 3 distinct days.
+    static func confidenceInterval(days: Int, points: Int, slope: Double?, cxx: Double?, sse: Double?)
+        -> Statistics.RateInterval?
+    {
+        guard days >= 3, points >= 3, let slope, let cxx, let sse, cxx > 0 else { return nil }
+        let error = (max(0, sse) / Double(points - 2) / cxx).squareRoot()
+        let half = StudentT.quantile(0.975, degrees: points - 2) * error
+        return Statistics.RateInterval(
+            low: Smoothing.rounded(7 * (slope - half)), high: Smoothing.rounded(7 * (slope + half)))
+    }
+
+    /// One point per day with entries in `range`: the day's value (`daily`, not `all`) and its smoothed value by
+    /// `method`, in one statement.
     public func trend(
-        _ auth: Authentication, range: DateRange, unit: WeightUnit, daily: DailyValue, window: Int
+        _ auth: Authentication, range: DateRange, unit: WeightUnit, daily: DailyValue, method: TrendMethod
     ) async throws -> [TrendPoint] {
         guard daily != .all else { throw ServiceError.invalid("daily", "a trend takes one value per day, not all") }
+        switch method {
+        case .window(let days):
+            return try await windowTrend(auth, range: range, unit: unit, daily: daily, window: days)
+        case .ema(let smoothing):
+            let values = try await dailyValues(auth, range: range, unit: unit, daily: daily)
+            let averages = Smoothing.ema(values.map(\.point), alpha: Self.double(smoothing))
+            return Self.points(values, averages, from: range.from)
+        case .holt(let smoothing, let slopeSmoothing):
+            let values = try await dailyValues(auth, range: range, unit: unit, daily: daily)
+            let levels = Smoothing.holt(
+                values.map(\.point), alpha: Self.double(smoothing), beta: Self.double(slopeSmoothing))
+            return Self.points(values, levels, from: range.from)
+        }
+    }
+
+    /// The mean of the days' values within `window` calendar days ending on each day (reaching back before
+    /// `range.from` where the window does), computed by the database.
+    private func windowTrend(
+        _ auth: Authentication, range: DateRange, unit: WeightUnit, daily: DailyValue, window: Int
+    ) async throws -> [TrendPoint] {
         let reach = window - 1
         let rows = try await database.query(
             SQL("""
@@ -136,5 +189,43 @@ public final class StatisticsService: Sendable {
                 date: try row.decode(column: "day"), weight: try row.decode(column: "weight"),
                 average: try row.decode(column: "average"))
         }
+    }
+
+    /// A day's value, exact and as answered.
+    struct DailyRow {
+        let point: DayValue
+        /// The value rounded to 2 decimals by the database, from the exact one.
+        let shown: Decimal
+    }
+
+    /// The days' values from the first day with entries on or after `from` minus the run-in (the whole history
+    /// without `from`) to `to`, oldest first, for the smoothing folds.
+    func dailyValues(_ auth: Authentication, range: DateRange, unit: WeightUnit, daily: DailyValue) async throws
+        -> [DailyRow]
+    {
+        let start: SQL = range.from.map { "\($0.adding(days: -TrendMethod.runIn))" } ?? "\(range.lowerBound)"
+        let rows = try await database.query(
+            SQL("""
+                WITH e AS (\(Self.entries(auth, from: start, to: range.upperBound, unit: unit)))
+                SELECT recorded_on AS day, w AS value, round(w, 2) AS shown FROM (\(daily.values)) AS chosen
+                ORDER BY recorded_on
+                """, name: "stats.daily_values.\(daily.rawValue)"))
+        return try rows.map { row in
+            DailyRow(
+                point: DayValue(day: try row.decode(column: "day"), value: Self.double(try row.decode(column: "value"))),
+                shown: try row.decode(column: "shown"))
+        }
+    }
+
+    /// The points on or after `from`, each with its smoothed value rounded to 2 decimals.
+    private static func points(_ values: [DailyRow], _ smoothed: [Double], from: CalendarDate?) -> [TrendPoint] {
+        zip(values, smoothed).compactMap { value, average in
+            if let from, value.point.day < from { return nil }
+            return TrendPoint(date: value.point.day, weight: value.shown, average: Smoothing.rounded(average))
+        }
+    }
+
+    static func double(_ value: Decimal) -> Double {
+        NSDecimalNumber(decimal: value).doubleValue
     }
 }

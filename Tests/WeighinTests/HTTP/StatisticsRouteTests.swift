@@ -84,8 +84,17 @@ struct StatisticsRouteTests {
     static func checkStatistics(
         _ answer: JSONValue, _ expected: Expected, unit: String, _ label: String, sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        #expect(answer.keys == ["unit", "daily", "count", "min", "max", "mean", "first", "latest", "change", "weekly_rate"],
+        #expect(answer.keys == ["unit", "daily", "count", "min", "max", "mean", "first", "latest", "change", "weekly_rate",
+                                "weekly_rate_ci95"],
                 "\(label): \(answer)", sourceLocation: sourceLocation)
+        // The interval holds the rate (TrendMethodRouteTests checks its figures).
+        if let interval = answer["weekly_rate_ci95"]?.arrayValue, let rate = answer["weekly_rate"]?.decimal {
+            let bounds = interval.compactMap(\.decimal)
+            #expect(bounds.count == 2 && bounds[0] <= rate && rate <= bounds[1], "\(label): \(answer)",
+                    sourceLocation: sourceLocation)
+        } else {
+            #expect(answer["weekly_rate_ci95"] == .null, "\(label): \(answer)", sourceLocation: sourceLocation)
+        }
         #expect(answer["unit"]?.stringValue == unit, "\(label)", sourceLocation: sourceLocation)
         #expect(answer["count"]?.intValue == expected.count, "\(label)", sourceLocation: sourceLocation)
         for (member, value) in [("min", expected.min), ("max", expected.max), ("mean", expected.mean), ("change", expected.change),

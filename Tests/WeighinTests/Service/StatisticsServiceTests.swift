@@ -66,12 +66,12 @@ struct StatisticsServiceTests {
 
     @Test func trendAveragesDailyMeansOverTheWindowLookingBackBeforeFrom() async throws {
         try await withEntries { services, auth in
-            let all = try await services.statistics.trend(auth, range: DateRange(), unit: .kg, daily: .mean, window: 2)
+            let all = try await services.statistics.trend(auth, range: DateRange(), unit: .kg, daily: .mean, method: .window(days: 2))
             #expect(all.map(\.weight) == [d("80"), d("79.67"), d("78")])
             #expect(all.map(\.average) == [d("80"), d("79.83"), d("78")], "day 4's window (days 3-4) holds day 4 only")
             let fromDay4 = try await services.statistics.trend(
                 auth, range: DateRange(from: CalendarDate(year: 2026, month: 1, day: 4), to: nil), unit: .kg, daily: .mean,
-                window: 3)
+                method: .window(days: 3))
             #expect(fromDay4.map(\.average) == [d("78.83")], "days 2-4, reaching before from")
         }
     }
