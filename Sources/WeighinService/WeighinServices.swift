@@ -39,6 +39,7 @@ public final class WeighinServices: Sendable {
     public let idempotency: IdempotentReplay
     public let statistics: StatisticsService
     public let goals: GoalService
+    public let changes: ChangeFeed
     public let admin: AdminService
 
     /// Builds the services; reads the listing cursor's signing key, which every instance shares through the
@@ -63,14 +64,17 @@ public final class WeighinServices: Sendable {
         idempotency = IdempotentReplay(database: database)
         statistics = StatisticsService(database: database)
         goals = GoalService(database: database)
+        changes = ChangeFeed(database: database, cursorKey: secret)
         admin = AdminService(database: database, tokens: tokens)
     }
 
-    /// Deletes expired tokens, idempotency keys older than 24 hours and failed log-ins and password changes older
-    /// than their window. Returns the number of rows deleted.
+    /// Deletes expired tokens, idempotency keys older than 24 hours, failed log-ins and password changes older
+    /// than their window, and the feed's deletion records past their retention (raising each user's feed horizon
+    /// in the same statement, so a cursor from before them answers 410). Returns the number of rows deleted.
     @discardableResult
     public func purgeExpired() async throws -> Int {
         let window = AccountService.failureWindow.wholeSeconds
+        let retention = ChangeFeed.tombstoneRetention.wholeSeconds
         let rows = try await database.query(
             SQL("""
                 WITH tokens AS (DELETE FROM auth_tokens WHERE expires_at < now() RETURNING 1),
@@ -78,9 +82,16 @@ public final class WeighinServices: Sendable {
                      logins AS (DELETE FROM failed_logins
                                 WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1),
                      changes AS (DELETE FROM failed_password_changes
-                                 WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1)
+                                 WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1),
+                     tombstones AS (DELETE FROM entry_tombstones
+                                    WHERE deleted_at < now() - make_interval(secs => \(retention))
+                                    RETURNING user_id, change_seq),
+                     -- (A data-modifying WITH runs whether or not it is read.)
+                     horizons AS (UPDATE users SET feed_horizon = greatest(feed_horizon, purged.seq)
+                                  FROM (SELECT user_id, max(change_seq) AS seq FROM tombstones GROUP BY user_id) AS purged
+                                  WHERE users.id = purged.user_id RETURNING 1)
                 SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM keys) + (SELECT count(*) FROM logins)
-                       + (SELECT count(*) FROM changes) AS n
+                       + (SELECT count(*) FROM changes) + (SELECT count(*) FROM tombstones) AS n
                 """, name: "maintenance.purge"))
         return try rows[0].decode(column: "n")
     }

@@ -69,6 +69,7 @@ func buildRouter(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
         importExport: ImportExportRoutes(services: services, imports: ImportGate(capacity: configuration.settings.maxImports)),
         statistics: StatisticsRoutes(services: services), goals: GoalRoutes(services: services),
+        changes: ChangeRoutes(services: services),
         operations: OperationsRoutes(
             services: services, migrations: configuration.migrations, metrics: metrics,
             openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))

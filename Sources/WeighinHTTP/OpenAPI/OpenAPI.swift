@@ -59,7 +59,7 @@ public enum OpenAPI {
 
     /// The groups operations are listed under.
     enum Tag: String, CaseIterable, Sendable {
-        case accounts, entries, stats, goals, operations
+        case accounts, entries, stats, goals, sync, operations
 
         var description: String {
             switch self {
@@ -67,6 +67,7 @@ public enum OpenAPI {
             case .entries: "Weight entries."
             case .stats: "Statistics and trends."
             case .goals: "A target weight, and the progress towards it."
+            case .sync: "Keeping devices' copies in step: the change feed and writes by the device's own id."
             case .operations: "Health, readiness, metrics and this document."
             }
         }

@@ -84,6 +84,35 @@ extension OpenAPI.Schema {
             ], required: ["entries", "next_cursor"])
     }
 
+    static var changeDefinition: JSONValue {
+        let upsert = object(
+            ["op": ["type": "string", "const": "upsert"], "entry": Self.entry.ref], required: ["op", "entry"],
+            description: "The entry as it now is (created or changed).")
+        let delete = object(
+            [
+                "op": ["type": "string", "const": "delete"], "id": ["type": "string", "format": "uuid"],
+                "deleted_at": Self.timestamp("When it was deleted: RFC 3339 in UTC with `Z`."),
+            ], required: ["op", "id", "deleted_at"], description: "The entry with this id was deleted.")
+        return ["oneOf": [upsert, delete]]
+    }
+
+    static var changeListDefinition: JSONValue {
+        object(
+            [
+                "changes": [
+                    "type": "array", "items": Self.change.ref,
+                    "description": "In the order the changes committed; each entry at most once, in its latest state.",
+                ],
+                "next_cursor": [
+                    "type": "string", "minLength": 1,
+                    "description": "Where to continue from: never null (with nothing new, the cursor sent).",
+                ],
+                "has_more": [
+                    "type": "boolean", "description": "Whether more changes are already there (ask again at once).",
+                ],
+            ], required: ["changes", "next_cursor", "has_more"])
+    }
+
     static var tokenDefinition: JSONValue {
         let lifetime = OpenAPI.spoken(ServiceConfiguration().tokenLifetime)
         return object(

@@ -62,6 +62,25 @@ extension OpenAPI.Schema {
             also: kilogramLimit)
     }
 
+    /// `EntryPut`: a whole entry (members left out are null) and the device's version of it.
+    static var entryPutDefinition: JSONValue {
+        var members = entryMembers(unit: unit)
+        members.members.append((
+            key: "client_version",
+            value: [
+                "type": "integer", "minimum": 0, "maximum": .integer(Int.max),
+                "description": "The device's version of the entry: a higher one replaces the stored entry.",
+            ]
+        ))
+        return object(
+            members, required: ["weight", "client_version"],
+            description: """
+                The whole entry: a member left out is null. `recorded_on` or `measured_at` is required, as for \
+                `EntryCreate`.
+                """,
+            also: kilogramLimit)
+    }
+
     /// The members of an entry body, with `unit` as the body takes it.
     private static func entryMembers(unit: JSONValue) -> JSONObject {
         let places = EntryRules.weightPlaces

@@ -18,13 +18,20 @@ extension OpenAPI {
         case trendDaily = "TrendDaily"
         case format = "Format"
         case idempotencyKey = "IdempotencyKey"
+        case clientRecordID = "ClientRecordId"
+        case changesCursor = "ChangesCursor"
+        case changesLimit = "ChangesLimit"
+        case ifMatch = "IfMatch"
+        case ifNoneMatch = "IfNoneMatch"
 
         /// Where the parameter is: `path`, `query` or `header`.
         var location: String {
             switch self {
-            case .entryID: "path"
-            case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily, .trendDaily, .format: "query"
-            case .idempotencyKey: "header"
+            case .entryID, .clientRecordID: "path"
+            case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily,
+                .trendDaily, .format, .changesCursor, .changesLimit:
+                "query"
+            case .idempotencyKey, .ifMatch, .ifNoneMatch: "header"
             }
         }
 
@@ -105,6 +112,43 @@ extension OpenAPI {
                 return (
                     "format", "`\(formats[0])` (default) or `\(formats[1])`.",
                     ["type": "string", "enum": .strings(formats), "default": .string(formats[0])]
+                )
+            case .clientRecordID:
+                let length = EntryService.clientRecordIDLength
+                return (
+                    "client_record_id",
+                    """
+                    The device's own id of the entry, \(length.lowerBound) to \(length.upperBound) characters after \
+                    percent-decoding (else 422 naming `client_record_id`); unique per user.
+                    """,
+                    ["type": "string", "minLength": .integer(length.lowerBound), "maxLength": .integer(length.upperBound)]
+                )
+            case .changesCursor:
+                return (
+                    "cursor",
+                    """
+                    `next_cursor` of an earlier answer (without one: from the beginning). Altered, forged or another \
+                    user's: 422 naming `cursor`; older than the kept deletions: 410 `cursor_expired`.
+                    """,
+                    ["type": "string"]
+                )
+            case .changesLimit:
+                return Self.wholeNumber(
+                    "limit", "Changes per page", ChangeFeed.pageSizes, default: ChangeFeed.defaultPageSize)
+            case .ifMatch:
+                return (
+                    "If-Match",
+                    """
+                    Write only if the stored entry's `ETag` (in this request's display unit) is one of these strong \
+                    tags, or it exists (`*`); otherwise 412 `precondition_failed` and nothing changes.
+                    """,
+                    ["type": "string"]
+                )
+            case .ifNoneMatch:
+                return (
+                    "If-None-Match",
+                    "The `ETag`s the client holds: when the answer's tag is one of them (or `*`), 304 with no body.",
+                    ["type": "string"]
                 )
             case .idempotencyKey:
                 return (

@@ -17,6 +17,9 @@ extension OpenAPI {
         case noGoal = "NoGoal"
         case emailTaken = "EmailTaken"
         case idempotencyKeyInUse = "IdempotencyKeyInUse"
+        case versionConflict = "VersionConflict"
+        case cursorExpired = "CursorExpired"
+        case preconditionFailed = "PreconditionFailed"
         case payloadTooLarge = "PayloadTooLarge"
         case importPayloadTooLarge = "ImportPayloadTooLarge"
         case unsupportedMediaType = "UnsupportedMediaType"
@@ -40,6 +43,9 @@ extension OpenAPI {
             case .notFound, .noGoal: (404, [.notFound])
             case .emailTaken: (409, [.emailTaken])
             case .idempotencyKeyInUse: (409, [.idempotencyKeyInUse])
+            case .versionConflict: (409, [.versionConflict])
+            case .cursorExpired: (410, [.cursorExpired])
+            case .preconditionFailed: (412, [.preconditionFailed])
             case .payloadTooLarge, .importPayloadTooLarge: (413, [.payloadTooLarge])
             case .unsupportedMediaType, .importUnsupportedMediaType: (415, [.unsupportedMediaType])
             case .validationFailed: (422, [.validationFailed])
@@ -71,6 +77,18 @@ extension OpenAPI {
                 """
             case .noGoal:
                 "The user has no goal."
+            case .versionConflict:
+                """
+                `client_version` is lower than the stored one, or equal with another body: nothing changed; the \
+                stored entry is in `current` (in the display unit of the request).
+                """
+            case .cursorExpired:
+                """
+                The cursor is older than the deletions the feed keeps (\(OpenAPI.spoken(ChangeFeed.tombstoneRetention))): \
+                start over without a cursor.
+                """
+            case .preconditionFailed:
+                "`If-Match` names no tag of the stored entry (or the entry does not exist): nothing changed."
             case .emailTaken:
                 "Another account has this email (compared case-insensitively)."
             case .idempotencyKeyInUse:
@@ -178,7 +196,8 @@ extension OpenAPI {
                     key: problem.schemaName,
                     value: schema(
                         status: ["type": "integer", "const": .integer(status)], codes: codes,
-                        fieldErrors: status == 422, row: problem == .importValidationFailed)
+                        fieldErrors: status == 422, row: problem == .importValidationFailed,
+                        current: problem == .versionConflict)
                 )
             })
         }
@@ -186,7 +205,8 @@ extension OpenAPI {
         /// A problem body schema (`Problem.response(requestID:)` writes them): `status` and `code` as given, with
         /// `errors` (422 field failures) and `row` (import) when the answer can carry them.
         static func schema(
-            status: JSONValue, codes: [ProblemCode], fieldErrors: Bool, row: Bool, description: String? = nil
+            status: JSONValue, codes: [ProblemCode], fieldErrors: Bool, row: Bool, current: Bool = false,
+            description: String? = nil
         ) -> JSONValue {
             let names = codes.map { JSONValue.string($0.rawValue) }
             let code: JSONValue =
@@ -216,11 +236,16 @@ extension OpenAPI {
                     ]
                 ))
             }
+            if current {
+                properties.members.append((key: "current", value: Schema.entry.ref))
+            }
             properties.members.append((
                 key: "request_id", value: ["type": "string", "description": "Same value as the `X-Request-ID` header."]
             ))
             return Schema.object(
-                properties, required: ["type", "title", "status", "detail", "code", "request_id"], closed: false,
+                properties,
+                required: ["type", "title", "status", "detail", "code"] + (current ? ["current"] : []) + ["request_id"],
+                closed: false,
                 description: description)
         }
     }

@@ -16,6 +16,8 @@ extension OpenAPI {
         case goal = "Goal"
         case goalProgress = "GoalProgress"
         case goalSet = "GoalSet"
+        case change = "Change"
+        case changeList = "ChangeList"
         case importResult = "ImportResult"
         case fieldError = "FieldError"
         case problem = "Problem"
@@ -25,6 +27,7 @@ extension OpenAPI {
         case passwordChange = "PasswordChange"
         case entryCreate = "EntryCreate"
         case entryUpdate = "EntryUpdate"
+        case entryPut = "EntryPut"
         case importEntry = "ImportEntry"
         case health = "Health"
         case ready = "Ready"
@@ -52,6 +55,8 @@ extension OpenAPI {
             case .goal: Self.goalDefinition
             case .goalProgress: Self.goalProgressDefinition
             case .goalSet: Self.goalSetDefinition
+            case .change: Self.changeDefinition
+            case .changeList: Self.changeListDefinition
             case .importResult: Self.object(["imported": ["type": "integer", "minimum": 0]], required: ["imported"])
             case .fieldError: Self.fieldErrorDefinition
             case .problem: Self.problemDefinition
@@ -61,6 +66,7 @@ extension OpenAPI {
             case .passwordChange: Self.passwordChangeDefinition
             case .entryCreate: Self.entryDefinition(required: true)
             case .entryUpdate: Self.entryDefinition(required: false)
+            case .entryPut: Self.entryPutDefinition
             case .importEntry: Self.importEntryDefinition
             case .health: Self.status("ok")
             case .ready: Self.status("ready")
@@ -92,8 +98,9 @@ extension OpenAPI {
                         "type": "string",
                         "description": """
                             The body member, query parameter (`limit`, `cursor`, `unit`, `window`, `method`, \
-                            `smoothing`, `slope_smoothing`, `daily`, `from`, `to`, `format`), header (`Idempotency-Key`) or import column at fault; an unknown body member \
-                            is named itself.
+                            `smoothing`, `slope_smoothing`, `daily`, `from`, `to`, `format`), path parameter \
+                            (`client_record_id`), header (`Idempotency-Key`) or import column at fault; an unknown \
+                            body member is named itself.
                             """,
                     ],
                     "message": ["type": "string"],

@@ -80,17 +80,19 @@ struct BodyReader {
         }
     }
 
-    /// A whole-number member (`9` or `9.0`).
-    mutating func integer(_ key: String) -> Int? {
+    /// A whole-number member (`9` or `9.0`), within `range` when one is given.
+    mutating func integer(_ key: String, in range: ClosedRange<Int>? = nil) -> Int? {
         switch object[key] {
-        case .number(let number)? where number.int != nil:
-            return number.int
+        case .number(let number)?:
+            if let value = number.int, range?.contains(value) ?? true { return value }
         case nil:
             return nil
         default:
-            validator.fail(key, "must be a whole number")
-            return nil
+            break
         }
+        let within = range.map { " from \($0.lowerBound) to \($0.upperBound)" } ?? ""
+        validator.fail(key, "must be a whole number" + within)
+        return nil
     }
 
     /// An RFC 3339 timestamp member with its UTC offset, by the service's rule.

@@ -50,8 +50,8 @@ extension JSONWriter {
         key("muscle_percent"); optionalNumber(c.musclePercent)
         key("visceral_fat"); if let rating = c.visceralFat { number(rating) } else { null() }
         key("source"); optionalString(c.source)
-        key("client_record_id"); null()
-        key("client_version"); null()
+        key("client_record_id"); optionalString(entry.client?.id)
+        key("client_version"); if let version = entry.client?.version { number(Int(version)) } else { null() }
         key("created_at"); timestamp(entry.createdAt)
         key("updated_at"); timestamp(entry.updatedAt)
         endObject()

@@ -56,6 +56,7 @@ struct RouteGroups: Sendable {
     let importExport: ImportExportRoutes
     let statistics: StatisticsRoutes
     let goals: GoalRoutes
+    let changes: ChangeRoutes
     let operations: OperationsRoutes
 }
 
@@ -64,7 +65,7 @@ struct RouteTable: Sendable {
     /// Every route of the application, in the order the router adds them.
     static let all = RouteTable(
         routes: AccountRoutes.routes + EntryRoutes.routes + ImportExportRoutes.routes + StatisticsRoutes.routes
-            + GoalRoutes.routes + OperationsRoutes.routes)
+            + GoalRoutes.routes + ChangeRoutes.routes + OperationsRoutes.routes)
 
     let routes: [Route]
 

@@ -13,7 +13,8 @@ struct StatisticsRoutes {
                 user's `weight_unit`): of every entry (`daily=all`, the default) or of one value per day with \
                 entries (`daily=first|last|min|max|mean`), with the weekly rate's 95 % confidence interval.
                 """,
-            parameters: [.from, .to, .unit, .statsDaily], answers: [.json("The statistics.", .stats)]
+            parameters: [.from, .to, .unit, .statsDaily, .ifNoneMatch],
+            answers: [.json("The statistics.", .stats, headers: [.eTag]), .notModified]
         ) { $0.statistics.statistics },
         Route(
             .get, "/v1/trend", authenticated: true, id: "getTrend", summary: "Trend", tag: .stats,
@@ -24,8 +25,8 @@ struct StatisticsRoutes {
                 day with entries on or after `from` − \(TrendMethod.runIn) days; rounded half away from zero to \
                 \(EntryRules.weightPlaces) decimals, in the display unit. Parameters of other methods are ignored.
                 """,
-            parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily],
-            answers: [.json("The trend.", .trend)]
+            parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily, .ifNoneMatch],
+            answers: [.json("The trend.", .trend, headers: [.eTag]), .notModified]
         ) { $0.statistics.trend },
     ]
 
@@ -37,7 +38,7 @@ struct StatisticsRoutes {
         let daily = query.daily(DailyValue.allCases, default: .statisticsDefault)
         try query.finish()
         let stats = try await services.statistics.statistics(auth, range: range, unit: unit, daily: daily)
-        return JSONResponse.make { $0.statistics(stats) }
+        return JSONResponse.tagged(request) { $0.statistics(stats) }
     }
 
     @Sendable func trend(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -49,6 +50,6 @@ struct StatisticsRoutes {
         let daily = query.daily(DailyValue.trendChoices, default: .trendDefault)
         try query.finish()
         let points = try await services.statistics.trend(auth, range: range, unit: unit, daily: daily, method: method)
-        return JSONResponse.make { $0.trend(points, unit: unit, daily: daily, method: method) }
+        return JSONResponse.tagged(request) { $0.trend(points, unit: unit, daily: daily, method: method) }
     }
 }

@@ -77,7 +77,8 @@ struct OpenAPIDocumentTests {
             documented.formUnion(codes.compactMap(\.stringValue))
             #expect(schema["properties"]?["status"]?["const"]?.intValue == problem.kind.status, "\(problem)")
             let required = Set(schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-            #expect(required == ["type", "title", "status", "detail", "code", "request_id"], "\(problem)")
+            let current: Set<String> = problem == .versionConflict ? ["current"] : []
+            #expect(required == Set(["type", "title", "status", "detail", "code", "request_id"]).union(current), "\(problem)")
         }
         #expect(documented == Set(all))
     }

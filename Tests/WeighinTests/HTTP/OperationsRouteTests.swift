@@ -20,6 +20,7 @@ struct OperationsRouteTests {
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
         // Part 2
         "PUT /v1/goal", "GET /v1/goal", "DELETE /v1/goal", "GET /v1/goal/progress",
+        "GET /v1/changes", "PUT /v1/entries/by-client-id/{client_record_id}",
     ]
 
     struct Sample {
