@@ -39,7 +39,8 @@ def pgbench_cmd(b, clients, seconds, scripts, rate=None, logprefix=None, db="wei
     today = (datetime.datetime.now(datetime.timezone.utc).date() - datetime.date(1970, 1, 1)).days
     cmd = ["pgbench", "-h", "127.0.0.1", "-p", str(b.cluster.port), "-U", "postgres", "-n", "-M", "prepared",
            "-c", str(clients), "-j", "1", "-T", str(seconds), "-D", "loaded=0", "-D", f"today={today}",
-           "-D", "lo=0001-01-01", "-D", "hi=9999-12-31", "-D", "lim=31", "-D", "unit=kg", "-D", "rdays=28", "-D", "rmin=4"]
+           "-D", "lo=0001-01-01", "-D", "hi=9999-12-31", "-D", "lim=31", "-D", "unit=kg", "-D", "rdays=28", "-D", "rmin=4",
+           "-D", "seq0=0", "-D", "zero=00000000-0000-0000-0000-000000000000"]
     if rate:
         cmd += ["-R", str(rate)]
     if logprefix:
