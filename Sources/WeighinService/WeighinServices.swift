@@ -15,6 +15,9 @@ public struct ServiceConfiguration: Sendable {
     public var hashingQueueLimit: Int
     /// How long a verified token is trusted from memory (revocations reach every instance at once anyway).
     public var tokenCacheTimeToLive: Duration
+    /// Whether webhook URLs must resolve to public addresses only (production: requests never reach the service's
+    /// own network); checked at creation and again before each delivery.
+    public var webhookPublicAddressesOnly = false
 
     public init(
         tokenLifetime: Duration = .seconds(30 * 86_400), passwordHashCost: Int = 12,
@@ -40,6 +43,8 @@ public final class WeighinServices: Sendable {
     public let statistics: StatisticsService
     public let goals: GoalService
     public let changes: ChangeFeed
+    public let webhooks: WebhookService
+    public let outbox: WebhookOutbox
     public let admin: AdminService
 
     /// Builds the services; reads the listing cursor's signing key, which every instance shares through the
@@ -65,6 +70,8 @@ public final class WeighinServices: Sendable {
         statistics = StatisticsService(database: database)
         goals = GoalService(database: database)
         changes = ChangeFeed(database: database, cursorKey: secret)
+        webhooks = WebhookService(database: database, publicAddressesOnly: configuration.webhookPublicAddressesOnly)
+        outbox = WebhookOutbox(database: database)
         admin = AdminService(database: database, tokens: tokens)
     }
 
@@ -75,6 +82,7 @@ public final class WeighinServices: Sendable {
     public func purgeExpired() async throws -> Int {
         let window = AccountService.failureWindow.wholeSeconds
         let retention = ChangeFeed.tombstoneRetention.wholeSeconds
+        let logRetention = WebhookOutbox.logRetention.wholeSeconds
         let rows = try await database.query(
             SQL("""
                 WITH tokens AS (DELETE FROM auth_tokens WHERE expires_at < now() RETURNING 1),
@@ -89,9 +97,12 @@ public final class WeighinServices: Sendable {
                      -- (A data-modifying WITH runs whether or not it is read.)
                      horizons AS (UPDATE users SET feed_horizon = greatest(feed_horizon, purged.seq)
                                   FROM (SELECT user_id, max(change_seq) AS seq FROM tombstones GROUP BY user_id) AS purged
-                                  WHERE users.id = purged.user_id RETURNING 1)
+                                  WHERE users.id = purged.user_id RETURNING 1),
+                     deliveries AS (DELETE FROM webhook_deliveries
+                                    WHERE attempted_at < now() - make_interval(secs => \(logRetention)) RETURNING 1)
                 SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM keys) + (SELECT count(*) FROM logins)
-                       + (SELECT count(*) FROM changes) + (SELECT count(*) FROM tombstones) AS n
+                       + (SELECT count(*) FROM changes) + (SELECT count(*) FROM tombstones)
+                       + (SELECT count(*) FROM deliveries) AS n
                 """, name: "maintenance.purge"))
         return try rows[0].decode(column: "n")
     }

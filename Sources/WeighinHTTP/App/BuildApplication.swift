@@ -16,7 +16,9 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             maxWaiters: settings.poolMaxWaiters))
     let services: WeighinServices
     do {
-        services = try await WeighinServices(pool: pool, configuration: settings.service)
+        var service = settings.service
+        service.webhookPublicAddressesOnly = settings.production
+        services = try await WeighinServices(pool: pool, configuration: service)
     } catch {
         await pool.closeAndWait()
         throw error
@@ -45,6 +47,8 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             tokens: services.tokens, configuration: configuration.listenDatabase ?? configuration.database,
             logger: configuration.logger),
         MaintenanceService(services: services, logger: configuration.logger),
+        WebhookDeliveryService(
+            outbox: services.outbox, publicAddressesOnly: settings.production, logger: configuration.logger),
         PoolCloser(pool: pool))
     if let opsPort = settings.opsPort {
         // Readiness and metrics (and liveness) on a listener of their own, loopback by default: they tell failure
@@ -69,7 +73,7 @@ func buildRouter(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
         importExport: ImportExportRoutes(services: services, imports: ImportGate(capacity: configuration.settings.maxImports)),
         statistics: StatisticsRoutes(services: services), goals: GoalRoutes(services: services),
-        changes: ChangeRoutes(services: services),
+        changes: ChangeRoutes(services: services), webhooks: WebhookRoutes(services: services),
         operations: OperationsRoutes(
             services: services, migrations: configuration.migrations, metrics: metrics,
             openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))

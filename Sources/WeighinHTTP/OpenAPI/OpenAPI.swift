@@ -59,7 +59,7 @@ public enum OpenAPI {
 
     /// The groups operations are listed under.
     enum Tag: String, CaseIterable, Sendable {
-        case accounts, entries, stats, goals, sync, operations
+        case accounts, entries, stats, goals, sync, webhooks, operations
 
         var description: String {
             switch self {
@@ -68,6 +68,7 @@ public enum OpenAPI {
             case .stats: "Statistics and trends."
             case .goals: "A target weight, and the progress towards it."
             case .sync: "Keeping devices' copies in step: the change feed and writes by the device's own id."
+            case .webhooks: "Signed HTTP posts of every change to the user's entries, and their delivery log."
             case .operations: "Health, readiness, metrics and this document."
             }
         }

@@ -81,6 +81,27 @@ extension OpenAPI.Schema {
             also: kilogramLimit)
     }
 
+    static var webhookCreateDefinition: JSONValue {
+        let length = WebhookService.urlLength
+        return object(
+            [
+                "url": [
+                    "type": "string", "minLength": .integer(length.lowerBound), "maxLength": .integer(length.upperBound),
+                    "description": """
+                        An absolute `http` or `https` URL. In production its host must resolve to public addresses \
+                        only (else 422 naming `url`); checked again at each delivery.
+                        """,
+                ],
+                "events": [
+                    "type": "array", "minItems": 1, "items": ["type": "string", "enum": .strings(WebhookEvent.allCases.map(\.rawValue))],
+                    "description": "The events to deliver; default all three.",
+                ],
+                "description": [
+                    "type": ["string", "null"], "maxLength": .integer(WebhookService.descriptionLength.upperBound),
+                ],
+            ], required: ["url"])
+    }
+
     /// The members of an entry body, with `unit` as the body takes it.
     private static func entryMembers(unit: JSONValue) -> JSONObject {
         let places = EntryRules.weightPlaces

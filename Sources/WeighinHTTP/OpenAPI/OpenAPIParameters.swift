@@ -23,13 +23,15 @@ extension OpenAPI {
         case changesLimit = "ChangesLimit"
         case ifMatch = "IfMatch"
         case ifNoneMatch = "IfNoneMatch"
+        case webhookID = "WebhookId"
+        case deliveriesLimit = "DeliveriesLimit"
 
         /// Where the parameter is: `path`, `query` or `header`.
         var location: String {
             switch self {
-            case .entryID, .clientRecordID: "path"
+            case .entryID, .clientRecordID, .webhookID: "path"
             case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily,
-                .trendDaily, .format, .changesCursor, .changesLimit:
+                .trendDaily, .format, .changesCursor, .changesLimit, .deliveriesLimit:
                 "query"
             case .idempotencyKey, .ifMatch, .ifNoneMatch: "header"
             }
@@ -132,6 +134,15 @@ extension OpenAPI {
                     """,
                     ["type": "string"]
                 )
+            case .webhookID:
+                return (
+                    "id", "Webhook id: a UUID in the canonical hyphenated 36-character form (any other form: 404).",
+                    ["type": "string", "format": "uuid"]
+                )
+            case .deliveriesLimit:
+                return Self.wholeNumber(
+                    "limit", "Attempts per page", WebhookService.deliveryPageSizes,
+                    default: WebhookService.defaultDeliveryPageSize)
             case .changesLimit:
                 return Self.wholeNumber(
                     "limit", "Changes per page", ChangeFeed.pageSizes, default: ChangeFeed.defaultPageSize)

@@ -18,6 +18,8 @@ extension OpenAPI {
         case emailTaken = "EmailTaken"
         case idempotencyKeyInUse = "IdempotencyKeyInUse"
         case versionConflict = "VersionConflict"
+        case limitReached = "LimitReached"
+        case webhookNotFound = "WebhookNotFound"
         case cursorExpired = "CursorExpired"
         case preconditionFailed = "PreconditionFailed"
         case payloadTooLarge = "PayloadTooLarge"
@@ -44,6 +46,8 @@ extension OpenAPI {
             case .emailTaken: (409, [.emailTaken])
             case .idempotencyKeyInUse: (409, [.idempotencyKeyInUse])
             case .versionConflict: (409, [.versionConflict])
+            case .limitReached: (409, [.limitReached])
+            case .webhookNotFound: (404, [.notFound])
             case .cursorExpired: (410, [.cursorExpired])
             case .preconditionFailed: (412, [.preconditionFailed])
             case .payloadTooLarge, .importPayloadTooLarge: (413, [.payloadTooLarge])
@@ -82,6 +86,10 @@ extension OpenAPI {
                 `client_version` is lower than the stored one, or equal with another body: nothing changed; the \
                 stored entry is in `current` (in the display unit of the request).
                 """
+            case .limitReached:
+                "The user has \(WebhookService.limit) webhooks already: delete one first."
+            case .webhookNotFound:
+                "No such webhook: it does not exist, its id is not a canonical UUID, or it is another user's."
             case .cursorExpired:
                 """
                 The cursor is older than the deletions the feed keeps (\(OpenAPI.spoken(ChangeFeed.tombstoneRetention))): \
@@ -156,7 +164,7 @@ extension OpenAPI {
         private var schemaOwner: ProblemResponse {
             switch self {
             case .importPayloadTooLarge: .payloadTooLarge
-            case .noGoal: .notFound
+            case .noGoal, .webhookNotFound: .notFound
             case .importUnsupportedMediaType: .unsupportedMediaType
             default: self
             }

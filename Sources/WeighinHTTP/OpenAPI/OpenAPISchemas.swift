@@ -18,6 +18,11 @@ extension OpenAPI {
         case goalSet = "GoalSet"
         case change = "Change"
         case changeList = "ChangeList"
+        case webhook = "Webhook"
+        case webhookCreated = "WebhookCreated"
+        case webhookList = "WebhookList"
+        case webhookDelivery = "WebhookDelivery"
+        case webhookDeliveryList = "WebhookDeliveryList"
         case importResult = "ImportResult"
         case fieldError = "FieldError"
         case problem = "Problem"
@@ -28,6 +33,7 @@ extension OpenAPI {
         case entryCreate = "EntryCreate"
         case entryUpdate = "EntryUpdate"
         case entryPut = "EntryPut"
+        case webhookCreate = "WebhookCreate"
         case importEntry = "ImportEntry"
         case health = "Health"
         case ready = "Ready"
@@ -57,6 +63,11 @@ extension OpenAPI {
             case .goalSet: Self.goalSetDefinition
             case .change: Self.changeDefinition
             case .changeList: Self.changeListDefinition
+            case .webhook: Self.webhookDefinition(withSecret: false)
+            case .webhookCreated: Self.webhookDefinition(withSecret: true)
+            case .webhookList: Self.listDefinition("webhooks", of: .webhook, "Oldest first.")
+            case .webhookDelivery: Self.webhookDeliveryDefinition
+            case .webhookDeliveryList: Self.listDefinition("deliveries", of: .webhookDelivery, "Newest first.")
             case .importResult: Self.object(["imported": ["type": "integer", "minimum": 0]], required: ["imported"])
             case .fieldError: Self.fieldErrorDefinition
             case .problem: Self.problemDefinition
@@ -67,6 +78,7 @@ extension OpenAPI {
             case .entryCreate: Self.entryDefinition(required: true)
             case .entryUpdate: Self.entryDefinition(required: false)
             case .entryPut: Self.entryPutDefinition
+            case .webhookCreate: Self.webhookCreateDefinition
             case .importEntry: Self.importEntryDefinition
             case .health: Self.status("ok")
             case .ready: Self.status("ready")

@@ -73,6 +73,9 @@ extension Problem {
                 detail: "The stored entry has a higher client_version, or the same with other content; nothing changed.")
             problem.current = (current, display)
             return problem
+        case .limitReached(let what, let limit):
+            return Problem(
+                status: .conflict, code: .limitReached, detail: "At most \(limit) \(what) per user; delete one first.")
         case .cursorExpired:
             return Problem(
                 status: .gone, code: .cursorExpired,

@@ -80,6 +80,27 @@ struct BodyReader {
         }
     }
 
+    /// An array-of-strings member; another type, or a member of another type, is an error.
+    mutating func strings(_ key: String) -> [String]? {
+        switch object[key] {
+        case .array(let items)?:
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let text) = item, let value = withoutNUL(text, key) else {
+                    if case .string = item {} else { validator.fail(key, "must be an array of strings") }
+                    return nil
+                }
+                strings.append(value)
+            }
+            return strings
+        case nil:
+            return nil
+        default:
+            validator.fail(key, "must be an array of strings")
+            return nil
+        }
+    }
+
     /// A whole-number member (`9` or `9.0`), within `range` when one is given.
     mutating func integer(_ key: String, in range: ClosedRange<Int>? = nil) -> Int? {
         switch object[key] {

@@ -57,6 +57,7 @@ struct RouteGroups: Sendable {
     let statistics: StatisticsRoutes
     let goals: GoalRoutes
     let changes: ChangeRoutes
+    let webhooks: WebhookRoutes
     let operations: OperationsRoutes
 }
 
@@ -65,7 +66,8 @@ struct RouteTable: Sendable {
     /// Every route of the application, in the order the router adds them.
     static let all = RouteTable(
         routes: AccountRoutes.routes + EntryRoutes.routes + ImportExportRoutes.routes + StatisticsRoutes.routes
-            + GoalRoutes.routes + ChangeRoutes.routes + OperationsRoutes.routes)
+            + GoalRoutes.routes + ChangeRoutes.routes + WebhookRoutes.routes
+            + OperationsRoutes.routes)
 
     let routes: [Route]
 

@@ -41,6 +41,8 @@ public enum ServiceError: Error, Sendable, Equatable {
     /// A client version not above the stored one (or equal with other content); `current` is the stored entry, to be
     /// shown in `display`.
     case versionConflict(current: Entry, display: WeightUnit)
+    /// The user already has as many of these (`what`: "webhooks", at most `limit`) as allowed.
+    case limitReached(what: String, limit: Int)
     /// The change feed no longer holds everything since this cursor (deletions older than the retention were
     /// purged): the client starts over.
     case cursorExpired

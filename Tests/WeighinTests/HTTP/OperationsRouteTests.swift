@@ -21,6 +21,7 @@ struct OperationsRouteTests {
         // Part 2
         "PUT /v1/goal", "GET /v1/goal", "DELETE /v1/goal", "GET /v1/goal/progress",
         "GET /v1/changes", "PUT /v1/entries/by-client-id/{client_record_id}",
+        "POST /v1/webhooks", "GET /v1/webhooks", "DELETE /v1/webhooks/{id}", "GET /v1/webhooks/{id}/deliveries",
     ]
 
     struct Sample {

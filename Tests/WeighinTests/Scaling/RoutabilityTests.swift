@@ -21,6 +21,7 @@ struct RoutabilityTests {
         "server_secrets.cursor": "a reference table read once at start",
         "schema_migrations.list": "migrations, not requests",
         "maintenance.purge": "background clean-up, by design across all shards",
+        "webhooks.claim": "the delivery worker claims due events of every user at once (docs/SCALING.md)",
         "tokens.revalidate": "background re-check of cached tokens, many users at once; each pair carries its user_id",
         "tokens.authenticate": "checked below: filtered by t.user_id",
     ]
