@@ -47,9 +47,11 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             tokens: services.tokens, configuration: configuration.listenDatabase ?? configuration.database,
             logger: configuration.logger),
         MaintenanceService(services: services, logger: configuration.logger),
+        PoolCloser(pool: pool),
+        // After the pool's closer: services stop in reverse order, so deliveries in flight finish and are recorded
+        // before the pool closes.
         WebhookDeliveryService(
-            outbox: services.outbox, publicAddressesOnly: settings.production, logger: configuration.logger),
-        PoolCloser(pool: pool))
+            outbox: services.outbox, publicAddressesOnly: settings.production, logger: configuration.logger))
     if let opsPort = settings.opsPort {
         // Readiness and metrics (and liveness) on a listener of their own, loopback by default: they tell failure
         // counts and cost database statements, so the public port does not serve them.
