@@ -68,17 +68,19 @@ class Cluster(cluster.Cluster):
 
 class Server(server.Server):
     """`weighin serve` on 127.0.0.1:<port from 19000-19499> with the given flags, against `database_url` (which it
-    migrates) or with its private cluster in `data_dir`; its log is <base>/<name>-<port>.log."""
+    migrates) or with its private cluster in `data_dir`; its log is <base>/<name>-<port>.log. With `ops`, readiness
+    and metrics on a listener of their own (`--ops-port`, another port from the range)."""
 
     def __init__(self, base: str, database_url: str | None = None, data_dir: str | None = None,
-                 args: tuple = (), name: str = "serve", port: int | None = None, env: dict | None = None):
+                 args: tuple = (), name: str = "serve", port: int | None = None, env: dict | None = None,
+                 ops: bool = False):
         port = port or PORTS.take()
         if database_url:
             source = ["--database-url", database_url, "--migrate"]
         else:
             source = ["--data-dir", data_dir or os.path.join(base, "private")]
         super().__init__(weighin_bin(), port, ["--host", "127.0.0.1", "--sql-dir", SQL_DIR] + source + list(args),
-                         os.path.join(base, f"{name}-{port}.log"), env)
+                         os.path.join(base, f"{name}-{port}.log"), env, ops_port=PORTS.take() if ops else None)
 
 
 def stop_cluster_at_exit(folder: str):
