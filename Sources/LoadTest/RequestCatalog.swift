@@ -46,6 +46,8 @@ struct RequestCatalog: Sendable {
             fixed[Scenario.stats.ordinal] = encoder.request(method: "GET", path: "/v1/stats", token: user.token)
             fixed[Scenario.trend.ordinal] = encoder.request(method: "GET", path: "/v1/trend", token: user.token)
             fixed[Scenario.me.ordinal] = encoder.request(method: "GET", path: "/v1/me", token: user.token)
+            fixed[Scenario.ema.ordinal] = encoder.request(method: "GET", path: "/v1/trend?method=ema", token: user.token)
+            fixed[Scenario.progress.ordinal] = encoder.request(method: "GET", path: "/v1/goal/progress", token: user.token)
             if let rawPath {
                 fixed[Scenario.raw.ordinal] = encoder.request(method: "GET", path: rawPath, token: user.token)
             }
@@ -104,6 +106,8 @@ extension Scenario {
         case .trend: 4
         case .me: 5
         case .raw: 6
+        case .ema: 7
+        case .progress: 8
         }
     }
 }

@@ -12,6 +12,10 @@ public enum Scenario: String, CaseIterable, Codable, Sendable {
     case trend
     /// `GET /v1/me`.
     case me
+    /// `GET /v1/trend?method=ema`: the whole history folded in one statement.
+    case ema
+    /// `GET /v1/goal/progress`; seeding gives every user a goal.
+    case progress
     /// `GET` of the path given with `--path`, sent instead of the mix to measure the generator or one URL alone.
     case raw
 

@@ -48,19 +48,29 @@ struct Seeder {
         return (results.map(\.1), summary)
     }
 
-    /// The single user of `--token`, with entry ids when the mix needs them.
+    /// The single user of `--token`, with entry ids when the mix needs them. Its goal is never changed: the
+    /// `progress` scenario needs one set already.
     func tokenUser(_ token: String) async throws -> SeededUser {
-        guard configuration.mix.weight(of: .get) > 0 else { return SeededUser(token: token, entryIDs: []) }
+        let needsIDs = configuration.mix.weight(of: .get) > 0
+        let needsGoal = configuration.mix.weight(of: .progress) > 0
+        guard needsIDs || needsGoal else { return SeededUser(token: token, entryIDs: []) }
         let connection = try await SeedConnection(eventLoop: group.next(), target: configuration.target, timeout: seedingTimeout)
-        let ids: [String]
+        var ids: [String] = []
         do {
-            ids = try await entryIDs(token: token, label: "the --token user", on: connection)
+            if needsIDs { ids = try await entryIDs(token: token, label: "the --token user", on: connection) }
+            if needsGoal {
+                let goal = try await send(encoder.request(method: "GET", path: "/v1/goal", token: token), on: connection)
+                if goal.status == 404 {
+                    throw LoadTestError("the --token user has no goal for the progress scenario: set one (PUT /v1/goal) or drop progress from --mix")
+                }
+                guard goal.status == 200 else { throw failure("reading the goal of the --token user: GET /v1/goal", goal) }
+            }
             await connection.close()
         } catch {
             await connection.close()
             throw error
         }
-        guard !ids.isEmpty else {
+        if needsIDs, ids.isEmpty {
             throw LoadTestError("the --token user has no entries for the get scenario: drop get from --mix")
         }
         return SeededUser(token: token, entryIDs: ids)
@@ -111,6 +121,12 @@ struct Seeder {
             guard imported.status == 200 else { throw failure("importing entries for \(email): POST /v1/entries/import", imported) }
         }
 
+        if configuration.mix.weight(of: .progress) > 0 {
+            let goal = try await send(
+                encoder.request(method: "PUT", path: "/v1/goal", token: token, json: goalBody()), on: connection)
+            guard goal.status == 200 || goal.status == 201 else { throw failure("setting the goal of \(email): PUT /v1/goal", goal) }
+        }
+
         var ids: [String] = []
         if configuration.mix.weight(of: .get) > 0 {
             ids = try await entryIDs(token: token, label: email, on: connection)
@@ -141,6 +157,12 @@ struct Seeder {
             rows.append("{\"weight\":\(weightText(hundredths: hundredths)),\"unit\":\"kg\",\"recorded_on\":\"\(date)\",\"note\":null}")
         }
         return "[" + rows.joined(separator: ",") + "]"
+    }
+
+    /// A goal any seeded user can have, entries or not: from 110 kg a year ago down to 60 kg a year from now.
+    func goalBody() -> String {
+        let today = CalendarDate.today()
+        return #"{"target_weight":60,"unit":"kg","start_weight":110,"start_date":"\#(today.adding(days: -365))","target_date":"\#(today.adding(days: 365))"}"#
     }
 
     /// Sends a request, retrying a few times while the server answers 503 (it sheds load while hashing).

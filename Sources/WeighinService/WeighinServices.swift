@@ -29,7 +29,7 @@ public struct ServiceConfiguration: Sendable {
     }
 }
 
-/// The service layer, assembled: accounts, tokens, entries and statistics over one connection pool.
+/// The service layer, assembled: accounts, tokens, entries, statistics and goals over one connection pool.
 /// It knows nothing about HTTP.
 public final class WeighinServices: Sendable {
     public let database: Database
@@ -38,6 +38,7 @@ public final class WeighinServices: Sendable {
     public let entries: EntryService
     public let idempotency: IdempotentReplay
     public let statistics: StatisticsService
+    public let goals: GoalService
     public let admin: AdminService
 
     /// Builds the services; reads the listing cursor's signing key, which every instance shares through the
@@ -61,6 +62,7 @@ public final class WeighinServices: Sendable {
         entries = EntryService(database: database, cursorKey: secret)
         idempotency = IdempotentReplay(database: database)
         statistics = StatisticsService(database: database)
+        goals = GoalService(database: database)
         admin = AdminService(database: database, tokens: tokens)
     }
 

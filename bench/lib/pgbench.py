@@ -41,7 +41,7 @@ def pgbench_cmd(b, clients, seconds, scripts, rate=None, logprefix=None, db="wei
     # the password file, as every other client of the cluster gets them.
     cmd = ["pgbench", "-n", "-M", "prepared",
            "-c", str(clients), "-j", "1", "-T", str(seconds), "-D", "loaded=0", "-D", f"today={today}",
-           "-D", "lo=0001-01-01", "-D", "hi=9999-12-31", "-D", "lim=31", "-D", "unit=kg"]
+           "-D", "lo=0001-01-01", "-D", "hi=9999-12-31", "-D", "lim=31", "-D", "unit=kg", "-D", "rdays=28", "-D", "rmin=4"]
     if rate:
         cmd += ["-R", str(rate)]
     if logprefix:

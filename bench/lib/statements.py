@@ -40,7 +40,7 @@ def statement_stats(monitor, db="weighin"):
     """pg_stat_statements of `db` since the last reset, without the benchmark's own monitoring queries."""
     rows = monitor.query(f"""
         SELECT queryid, calls, round(total_exec_time::numeric, 3), shared_blks_hit, shared_blks_read,
-               replace(replace(left(regexp_replace(query, '\\s+', ' ', 'g'), 150), E'\\t', ' '), E'\\n', ' ')
+               replace(replace(left(regexp_replace(query, '\\s+', ' ', 'g'), 2000), E'\\t', ' '), E'\\n', ' ')
         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
         WHERE d.datname = '{db}' AND query NOT ILIKE '%pg_stat_%' AND query NOT ILIKE '%bench_pick%'
           AND query NOT ILIKE '%bench_scale_users%'
@@ -53,19 +53,22 @@ def reset_statements(monitor):
     monitor.query("SELECT pg_stat_statements_reset()")
 
 
-KINDS = (  # what a statement's text (lower case) starts with -> the kind of request it serves; the first match
-    ("select id, weight, unit, recorded_on, note, created_at, updated_at from weight_entries where user_id", "list"),
-    ("insert into weight_entries", "create"),
-    ("with e as", "stats"),
-    ("select id, weight, unit, recorded_on, note, created_at, updated_at from weight_entries where id", "get"),
-    ("select u.weight_unit, t.expires_at", "token"),
-    ("select t.token_hash, u.weight_unit", "token_revalidate"),
+KINDS = (  # (kind, substrings the statement's text (lower case, blanks collapsed) holds); the first match
+    ("list", ("from weight_entries where user_id =", "order by recorded_on desc", "limit $")),
+    ("get", ("from weight_entries where id = $",)),
+    ("create", ("insert into weight_entries",)),
+    ("stats", ("with e as", "totals as")),
+    ("trend", ("with e as", "windowed as")),
+    ("ema", ("with e as", "round(w, 2) as shown")),
+    ("progress", ("with g as", "from goals")),
+    ("token", ("select u.weight_unit, t.expires_at",)),
+    ("token_revalidate", ("select t.token_hash, u.weight_unit",)),
 )
 
 
 def classify(query):
-    q = query.lower()
-    return next((kind for prefix, kind in KINDS if q.startswith(prefix)), "other")
+    q = " ".join(query.lower().split())
+    return next((kind for kind, parts in KINDS if all(p in q for p in parts)), "other")
 
 
 def compare_statements(b):

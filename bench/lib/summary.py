@@ -76,6 +76,21 @@ def summary(b):
                 f"{rt:.3f} (miss {w['cache_miss_ratio']:.1%})", rt <= 1.0,
                 f"{rt - 1:+.3f}")
     r["verdicts"] = verdicts
+    if "reads" in r:
+        rd = r["reads"]
+        add("")
+        add(f"Part 2 reads, one user with {rd['entries']:,} daily entries, {rd['connections']} connections "
+            f"(cost per request next to the listing's):")
+        add(f"{'':12}{'req/s':>9}{'p50 ms':>9}{'server us':>11}{'postgres us':>13}{'statements':>12}{'SQL ms':>9}"
+            f"{'x list CPU':>12}")
+        for name, c in rd["calls"].items():
+            cpu = c["cpu_us_per_request"]
+            rel = rd["ratios_to_list"].get(name, {})
+            both = (cpu.get("server", 0) + cpu.get("postgres", 0))
+            base = rd["calls"]["list"]["cpu_us_per_request"]
+            add(f"{name:12}{c['throughput']:>9.0f}{c['p50_ms']:>9.2f}{cpu.get('server', 0):>11.0f}"
+                f"{cpu.get('postgres', 0):>13.0f}{c['statements_per_request'] or 0:>12.3f}{c['sql']['mean_ms']:>9.3f}"
+                f"{both / max(1.0, base.get('server', 0) + base.get('postgres', 0)):>12.2f}")
     if "service" in r and "ceiling" in r:
         add("")
         add("CPU per request (us): service " + ", ".join(f"{k} {v}" for k, v in

@@ -5,6 +5,7 @@ MIX = [("list", 70), ("create", 20), ("stats", 5), ("get", 5)]
 ROUTES = {  # the route each scenario of the mix hits, as /metrics labels it
     "list": ('GET', '/v1/entries'), "create": ('POST', '/v1/entries'),
     "stats": ('GET', '/v1/stats'), "get": ('GET', '/v1/entries/{id}'),
+    "ema": ('GET', '/v1/trend'), "progress": ('GET', '/v1/goal/progress'),  # the reads phase
 }
 EMAIL_PREFIX = "bench"
 # The measured servers run weighin's defaults but for the bcrypt cost. The mix never hashes a password, but every

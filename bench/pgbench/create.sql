@@ -1,5 +1,8 @@
 -- entries.insert (EntryService.create without Idempotency-Key): POST /v1/entries runs exactly this.
--- The service binds the absent note as a NULL parameter; pgbench variables cannot hold NULL, so it is a literal.
-INSERT INTO weight_entries (user_id, weight, unit, recorded_on, note)
-VALUES (:uid, :w, :unit, :day, NULL)
-RETURNING id, weight, unit, recorded_on, note, created_at, updated_at;
+-- The service binds the absent members as NULL parameters; pgbench variables cannot hold NULL, so they are literals.
+INSERT INTO weight_entries (user_id, weight, unit, recorded_on, note, measured_at, measured_offset,
+                            measured_zulu, body_fat_percent, water_percent, muscle_percent, visceral_fat,
+                            source)
+VALUES (:uid, :w, :unit, :day, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+RETURNING id, weight, unit, recorded_on, note, created_at, updated_at, measured_at, measured_offset, measured_zulu,
+          body_fat_percent, water_percent, muscle_percent, visceral_fat, source;

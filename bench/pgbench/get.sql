@@ -1,2 +1,4 @@
 -- entries.get (EntryService.get): GET /v1/entries/{id} runs exactly this.
-SELECT id, weight, unit, recorded_on, note, created_at, updated_at FROM weight_entries WHERE id = :eid AND user_id = :uid;
+SELECT id, weight, unit, recorded_on, note, created_at, updated_at, measured_at, measured_offset, measured_zulu,
+       body_fat_percent, water_percent, muscle_percent, visceral_fat, source
+FROM weight_entries WHERE id = :eid AND user_id = :uid;

@@ -45,7 +45,7 @@ def scale(b):
             rows = int(b.cluster.psql("SELECT count(*) FROM weight_entries", db=db, timeout=600))
             size = b.cluster.psql("SELECT pg_size_pretty(pg_total_relation_size('weight_entries')) || ' (heap ' "
                                   "|| pg_size_pretty(pg_relation_size('weight_entries')) || ', listing index ' "
-                                  "|| pg_size_pretty(pg_relation_size('weight_entries_user_recent_idx')) || ')'",
+                                  "|| pg_size_pretty(pg_relation_size('weight_entries_user_order_idx')) || ')'",
                                   db=db)
             log(f"scale: {rows:,} rows, {size}, loaded in {time.monotonic() - t:.0f} s; measuring")
             b.quiet(f"scale-{label}")

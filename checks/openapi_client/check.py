@@ -83,6 +83,7 @@ def calls(base):
     from weighin_client import models as m
     from weighin_client.api.accounts import create_token, create_user, delete_me, get_me
     from weighin_client.api.entries import create_entry, get_entry, list_entries
+    from weighin_client.api.goals import delete_goal, get_goal, get_goal_progress, set_goal
     from weighin_client.api.stats import get_stats, get_trend
 
     public = Client(base_url=base, timeout=TIMEOUT)
@@ -131,6 +132,22 @@ def calls(base):
     trend = get_trend.sync_detailed(client=auth, window=7).parsed
     check("trend: 200 as Trend", isinstance(trend, m.Trend) and trend.window == 7
           and [(p.date, p.weight, p.average) for p in trend.points] == [(day, 72.35, 72.35)], repr(trend))
+    ema = get_trend.sync_detailed(client=auth, method=m.GetTrendMethod.EMA, smoothing=0.5).parsed
+    check("trend: ema 200 as Trend", isinstance(ema, m.Trend) and ema.method == m.TrendMethod.EMA
+          and ema.smoothing == 0.5 and [p.average for p in ema.points] == [72.35], repr(ema))
+
+    problem(get_goal.sync_detailed(client=auth), m.NotFoundProblem, 404, "not_found", "get the goal before any")
+    goal = set_goal.sync_detailed(client=auth, body=m.GoalSet(target_weight=70)).parsed
+    check("set a goal: 201 as Goal, from the latest entry", isinstance(goal, m.Goal) and goal.start_weight == 72.35
+          and goal.start_date == day and goal.direction == m.GoalDirection.LOSE, repr(goal))
+    same = problem(set_goal.sync_detailed(client=auth, body=m.GoalSet(target_weight=72.35)),
+                   m.ValidationFailedProblem, 422, "validation_failed", "set a goal equal to the start")
+    if isinstance(same, m.ValidationFailedProblem):
+        check("goal: the 422's errors[].field names target_weight", [e.field for e in same.errors] == ["target_weight"])
+    progress = get_goal_progress.sync_detailed(client=auth).parsed
+    check("progress: 200 as GoalProgress", isinstance(progress, m.GoalProgress) and progress.current == 72.35
+          and progress.state == m.GoalProgressState.NOT_ENOUGH_DATA and progress.weekly_rate is None, repr(progress))
+    check("delete the goal: 204", delete_goal.sync_detailed(client=auth).status_code == 204)
 
     problem(get_entry.sync_detailed(uuid.uuid4(), client=auth), m.NotFoundProblem, 404, "not_found",
             "get an entry that does not exist")

@@ -68,7 +68,7 @@ func buildRouter(
     let groups = RouteGroups(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
         importExport: ImportExportRoutes(services: services, imports: ImportGate(capacity: configuration.settings.maxImports)),
-        statistics: StatisticsRoutes(services: services),
+        statistics: StatisticsRoutes(services: services), goals: GoalRoutes(services: services),
         operations: OperationsRoutes(
             services: services, migrations: configuration.migrations, metrics: metrics,
             openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))

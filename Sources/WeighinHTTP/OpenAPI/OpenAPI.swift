@@ -59,13 +59,14 @@ public enum OpenAPI {
 
     /// The groups operations are listed under.
     enum Tag: String, CaseIterable, Sendable {
-        case accounts, entries, stats, operations
+        case accounts, entries, stats, goals, operations
 
         var description: String {
             switch self {
             case .accounts: "Registration, log-in and the current user."
             case .entries: "Weight entries."
-            case .stats: "Statistics and trend."
+            case .stats: "Statistics and trends."
+            case .goals: "A target weight, and the progress towards it."
             case .operations: "Health, readiness, metrics and this document."
             }
         }

@@ -46,37 +46,111 @@ extension OpenAPI.Schema {
     /// `EntryCreate` (`required`) or `EntryUpdate`.
     static func entryDefinition(required: Bool) -> JSONValue {
         object(
-            ["weight": weight, "unit": unit, "recorded_on": recordedOn, "note": note],
-            required: required ? ["weight", "recorded_on"] : [],
+            entryMembers(unit: unit), required: required ? ["weight"] : [],
             description: required
-                ? nil
+                ? """
+                    `recorded_on` or `measured_at` is required (neither: 422 naming `recorded_on`); given both, \
+                    `recorded_on` must be the date of `measured_at` in its own offset (else 422 naming `recorded_on`).
+                    """
                 : """
                     Only the given members change. `unit` without `weight` relabels the stored number (80 kg becomes \
-                    80 lb); `weight` without `unit` is in the display unit of the request; `"note": null` clears the \
-                    note.
+                    80 lb); `weight` without `unit` is in the display unit of the request; `null` clears `note`, \
+                    `measured_at` (`recorded_on` stays), the body composition and `source`. Setting `measured_at` \
+                    moves `recorded_on` to its local date (a `recorded_on` given too must agree); a `recorded_on` \
+                    alone must agree with a stored `measured_at`.
                     """,
             also: kilogramLimit)
     }
 
+    /// The members of an entry body, with `unit` as the body takes it.
+    private static func entryMembers(unit: JSONValue) -> JSONObject {
+        let places = EntryRules.weightPlaces
+        let percent: JSONValue = [
+            "type": ["number", "null"], "exclusiveMinimum": 0, "exclusiveMaximum": 100,
+            "description": .string("Greater than 0 and less than 100, at most \(places) decimal places, kept exactly."),
+        ]
+        let sourceLength = EntryRules.sourceLength
+        return [
+            "weight": weight, "unit": unit, "recorded_on": recordedOn,
+            "measured_at": offsetTimestamp(
+                """
+                The moment of the reading and the UTC offset it was taken at: RFC 3339 with seconds, fractional \
+                seconds up to 6 digits, `Z` or `±hh:mm` from −12:00 to +14:00 (no offset, hour 24 or a leap second: \
+                422). Answered in that same offset.
+                """, nullable: true),
+            "note": note, "body_fat_percent": percent, "water_percent": percent, "muscle_percent": percent,
+            "visceral_fat": [
+                "type": ["integer", "null"], "minimum": .integer(EntryRules.visceralFatRatings.lowerBound),
+                "maximum": .integer(EntryRules.visceralFatRatings.upperBound), "description": "A rating.",
+            ],
+            "source": [
+                "type": ["string", "null"], "minLength": .integer(sourceLength.lowerBound),
+                "maxLength": .integer(sourceLength.upperBound),
+                "description": .string("""
+                    Where the reading came from (`manual`, `Withings Body+`): \(sourceLength.lowerBound) to \
+                    \(sourceLength.upperBound) Unicode code points after trimming; stored trimmed.
+                    """),
+            ],
+        ]
+    }
+
     static var importEntryDefinition: JSONValue {
-        object(
-            [
-                "weight": weight,
-                "unit": [
-                    "type": "string", "enum": .strings(WeightUnit.spellings.map(\.key) + [""]),
-                    "description": "`kg`, `lb` or `lbs`; empty or absent means the display unit.",
-                ],
-                "recorded_on": recordedOn,
-                "note": note,
-                "id": ["description": "Ignored."],
-                "created_at": ["description": "Ignored."],
-                "updated_at": ["description": "Ignored."],
-            ], required: ["weight", "recorded_on"],
+        var members = entryMembers(unit: [
+            "type": ["string", "null"],
+            "enum": .array(WeightUnit.spellings.map { .string($0.key) } + [.string(""), .null]),
+            "description": "`kg`, `lb` or `lbs`; empty, null or absent means the display unit.",
+        ])
+        for ignored in ["id", "created_at", "updated_at", "client_record_id", "client_version"] {
+            members.members.append((key: ignored, value: ["description": "Ignored."]))
+        }
+        return object(
+            members, required: ["weight"],
             description: """
-                An entry body as for POST /v1/entries. `id`, `created_at` and `updated_at` (as JSON export produces \
-                them) are accepted and ignored. A row with no or an empty `unit` is in the display unit of the request.
+                An entry body as for POST /v1/entries (`recorded_on` or `measured_at` required). `id`, `created_at`, \
+                `updated_at`, `client_record_id` and `client_version` (as JSON export produces them) are accepted and \
+                ignored. A row with no or an empty `unit` is in the display unit of the request.
                 """,
             also: kilogramLimit)
+    }
+
+    static var goalSetDefinition: JSONValue {
+        let weightLimit: JSONValue = ["maximum": .decimal(WeightUnit.kg.maximum)]
+        return object(
+            [
+                "target_weight": weight,
+                "unit": [
+                    "type": ["string", "null"], "enum": .array(WeightUnit.spellings.map { .string($0.key) } + [.null]),
+                    "description": """
+                        The unit of `target_weight` and `start_weight`; null or absent: the display unit of the \
+                        request. `lbs` is accepted as `lb`.
+                        """,
+                ],
+                "target_date": [
+                    "type": ["string", "null"], "format": "date",
+                    "description": "The day to reach the target by, after `start_date`; null or absent: none.",
+                ],
+                "start_weight": [
+                    "type": ["number", "null"], "exclusiveMinimum": 0,
+                    "maximum": .decimal(WeightUnit.allCases.map(\.maximum).max()!),
+                    "description": """
+                        Given with `start_date` or not at all (else 422 naming the missing one); absent: the latest \
+                        entry's weight in its own unit (no entry: 422 naming `start_weight`). Must differ from \
+                        `target_weight` (else 422 naming `target_weight`).
+                        """,
+                ],
+                "start_date": [
+                    "type": ["string", "null"], "format": "date",
+                    "description": .string("""
+                        A real date from \(EntryRules.earliestDay) to today (UTC) + \(EntryRules.daysAfterToday) \
+                        day, with `start_weight`; absent: the latest entry's `recorded_on`.
+                        """),
+                ],
+            ], required: ["target_weight"],
+            description: "A goal, replacing any the user has. Weights are kept exactly as given.",
+            also: [
+                "if": ["required": ["unit"], "properties": ["unit": ["const": "kg"]]],
+                "then": ["properties": ["target_weight": weightLimit, "start_weight": weightLimit]],
+            ])
     }
 
     // MARK: - Members

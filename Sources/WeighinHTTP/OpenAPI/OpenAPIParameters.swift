@@ -11,6 +11,11 @@ extension OpenAPI {
         case limit = "Limit"
         case cursor = "Cursor"
         case window = "Window"
+        case trendMethod = "TrendMethod"
+        case smoothing = "Smoothing"
+        case slopeSmoothing = "SlopeSmoothing"
+        case statsDaily = "StatsDaily"
+        case trendDaily = "TrendDaily"
         case format = "Format"
         case idempotencyKey = "IdempotencyKey"
 
@@ -18,7 +23,7 @@ extension OpenAPI {
         var location: String {
             switch self {
             case .entryID: "path"
-            case .unit, .from, .to, .limit, .cursor, .window, .format: "query"
+            case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily, .trendDaily, .format: "query"
             case .idempotencyKey: "header"
             }
         }
@@ -77,6 +82,24 @@ extension OpenAPI {
                 return Self.wholeNumber(
                     "window", "Moving-average window in calendar days", StatisticsService.windows,
                     default: StatisticsService.defaultWindow)
+            case .trendMethod:
+                return (
+                    "method",
+                    """
+                    How the days' values are smoothed: `window` (the mean over `window` calendar days, the default), \
+                    `ema` (time-aware exponential moving average: a gap of g days weighs as g single days) or `holt` \
+                    (Holt's linear smoothing per day: a level and a slope).
+                    """,
+                    ["type": "string", "enum": .strings(TrendMethod.names), "default": .string(TrendMethod.names[0])]
+                )
+            case .smoothing:
+                return Self.fraction("smoothing", "α of `ema` and `holt` (ignored by `window`)")
+            case .slopeSmoothing:
+                return Self.fraction("slope_smoothing", "β, the slope's smoothing of `holt` (ignored by the others)")
+            case .statsDaily:
+                return Self.daily(DailyValue.allCases, default: .statisticsDefault)
+            case .trendDaily:
+                return Self.daily(DailyValue.trendChoices, default: .trendDefault)
             case .format:
                 let formats = ImportExportRoutes.exportFormats
                 return (
@@ -103,6 +126,30 @@ extension OpenAPI {
                     "type": "integer", "minimum": .integer(range.lowerBound), "maximum": .integer(range.upperBound),
                     "default": .integer(fallback),
                 ]
+            )
+        }
+
+        private static func fraction(_ name: String, _ what: String) -> (String, String, JSONValue) {
+            let range = TrendMethod.smoothingRange
+            return (
+                name, "\(what), \(range.lowerBound) to \(range.upperBound); default \(TrendMethod.defaultSmoothing).",
+                [
+                    "type": "number", "minimum": .decimal(range.lowerBound), "maximum": .decimal(range.upperBound),
+                    "default": .decimal(TrendMethod.defaultSmoothing),
+                ]
+            )
+        }
+
+        private static func daily(_ choices: [DailyValue], default fallback: DailyValue) -> (String, String, JSONValue) {
+            let every = choices.contains(.all) ? "`all` (every entry), " : ""
+            let description = """
+                Which values to use where a day has several readings: \(every)`first` or `last` (by `measured_at`, \
+                entries without it counting as later than those with it, then by `created_at`), `min`, `max` or \
+                `mean` of the day; default `\(fallback.rawValue)`.
+                """
+            return (
+                "daily", description,
+                ["type": "string", "enum": .strings(choices.map(\.rawValue)), "default": .string(fallback.rawValue)]
             )
         }
 

@@ -14,6 +14,7 @@ extension OpenAPI {
         case invalidCredentials = "InvalidCredentials"
         case wrongCurrentPassword = "WrongCurrentPassword"
         case notFound = "NotFound"
+        case noGoal = "NoGoal"
         case emailTaken = "EmailTaken"
         case idempotencyKeyInUse = "IdempotencyKeyInUse"
         case payloadTooLarge = "PayloadTooLarge"
@@ -36,7 +37,7 @@ extension OpenAPI {
             case .unauthorized: (401, [.unauthorized])
             case .invalidCredentials: (401, [.invalidCredentials])
             case .wrongCurrentPassword: (403, [.invalidCredentials])
-            case .notFound: (404, [.notFound])
+            case .notFound, .noGoal: (404, [.notFound])
             case .emailTaken: (409, [.emailTaken])
             case .idempotencyKeyInUse: (409, [.idempotencyKeyInUse])
             case .payloadTooLarge, .importPayloadTooLarge: (413, [.payloadTooLarge])
@@ -68,6 +69,8 @@ extension OpenAPI {
                 No such entry: it does not exist, its id is not a canonical hyphenated UUID, or it belongs to another \
                 user (indistinguishable).
                 """
+            case .noGoal:
+                "The user has no goal."
             case .emailTaken:
                 "Another account has this email (compared case-insensitively)."
             case .idempotencyKeyInUse:
@@ -135,6 +138,7 @@ extension OpenAPI {
         private var schemaOwner: ProblemResponse {
             switch self {
             case .importPayloadTooLarge: .payloadTooLarge
+            case .noGoal: .notFound
             case .importUnsupportedMediaType: .unsupportedMediaType
             default: self
             }

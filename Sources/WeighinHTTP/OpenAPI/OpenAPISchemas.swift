@@ -13,6 +13,9 @@ extension OpenAPI {
         case stats = "Stats"
         case trendPoint = "TrendPoint"
         case trend = "Trend"
+        case goal = "Goal"
+        case goalProgress = "GoalProgress"
+        case goalSet = "GoalSet"
         case importResult = "ImportResult"
         case fieldError = "FieldError"
         case problem = "Problem"
@@ -46,6 +49,9 @@ extension OpenAPI {
             case .stats: Self.statsDefinition
             case .trendPoint: Self.trendPointDefinition
             case .trend: Self.trendDefinition
+            case .goal: Self.goalDefinition
+            case .goalProgress: Self.goalProgressDefinition
+            case .goalSet: Self.goalSetDefinition
             case .importResult: Self.object(["imported": ["type": "integer", "minimum": 0]], required: ["imported"])
             case .fieldError: Self.fieldErrorDefinition
             case .problem: Self.problemDefinition
@@ -85,8 +91,8 @@ extension OpenAPI {
                     "field": [
                         "type": "string",
                         "description": """
-                            The body member, query parameter (`limit`, `cursor`, `unit`, `window`, `from`, `to`, \
-                            `format`), header (`Idempotency-Key`) or import column at fault; an unknown body member \
+                            The body member, query parameter (`limit`, `cursor`, `unit`, `window`, `method`, \
+                            `smoothing`, `slope_smoothing`, `daily`, `from`, `to`, `format`), header (`Idempotency-Key`) or import column at fault; an unknown body member \
                             is named itself.
                             """,
                     ],

@@ -80,6 +80,33 @@ struct BodyReader {
         }
     }
 
+    /// A whole-number member (`9` or `9.0`).
+    mutating func integer(_ key: String) -> Int? {
+        switch object[key] {
+        case .number(let number)? where number.int != nil:
+            return number.int
+        case nil:
+            return nil
+        default:
+            validator.fail(key, "must be a whole number")
+            return nil
+        }
+    }
+
+    /// An RFC 3339 timestamp member with its UTC offset, by the service's rule.
+    mutating func timestamp(_ key: String) -> OffsetTimestamp? {
+        string(key).flatMap { EntryRules.timestamp($0, &validator, field: key) }
+    }
+
+    /// A member that may be null, read by `read` otherwise: nil when absent, `.some(nil)` when null.
+    mutating func nullable<T>(_ key: String, _ read: (inout BodyReader, String) -> T?) -> T?? {
+        switch object[key] {
+        case nil: nil
+        case .null?: .some(nil)
+        default: read(&self, key).map { .some($0) }
+        }
+    }
+
     /// A unit member (`kg`, `lb` or `lbs`), by the service's rule.
     mutating func unit(_ key: String) -> WeightUnit? {
         string(key).flatMap { EntryRules.unit($0, &validator, field: key) }

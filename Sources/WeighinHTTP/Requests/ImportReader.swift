@@ -8,8 +8,8 @@ enum ImportReader {
     /// The CSV columns, in export order.
     static let csvColumns = ImportExportRoutes.csvHeader
 
-    /// CSV: a header naming `recorded_on` and `weight` (and optionally `unit`, `note`) in any order, then one record
-    /// per entry; an empty note is null and an empty unit is the display unit. Records are checked as they are read:
+    /// CSV: a header naming `weight` and `recorded_on` or `measured_at` (and optionally any other export column) in
+    /// any order, then one record per entry; an empty note is null and an empty unit is the display unit. Records are checked as they are read:
     /// none is kept but in the batch's COPY encoding. A first pass reads the syntax alone (keeping nothing), so a body
     /// that is not CSV answers 400 before any row is judged.
     static func readCSV(_ body: ByteBuffer, into batch: inout ImportBatch) throws {
@@ -54,16 +54,15 @@ enum ImportReader {
         guard items.count <= ImportBatch.limit else { throw ServiceError.tooManyRows(limit: ImportBatch.limit) }
         for (offset, item) in items.enumerated() {
             guard var reader = try? BodyReader(
-                item, allowed: EntryRoutes.members, ignored: ["id", "created_at", "updated_at"])
+                item, allowed: BodyReader.entryMembers,
+                ignored: ["id", "created_at", "updated_at", "client_record_id", "client_version"])
             else {
                 try batch.add(ImportRow(
                     number: offset + 1,
                     entry: NewEntry(weight: nil, recordedOn: nil, problems: [FieldError("row", "must be a JSON object")])))
                 continue
             }
-            var entry = NewEntry(
-                weight: reader.number("weight"), unit: reader.unitOrEmpty("unit"), recordedOn: reader.date("recorded_on"),
-                note: reader.nullableString("note") ?? nil)
+            var entry = reader.newEntry(importRow: true)
             entry.problems = reader.errors
             try batch.add(ImportRow(number: offset + 1, entry: entry))
         }
@@ -86,16 +85,17 @@ private struct CSVColumns {
                 errors.append(FieldError(name, "appears more than once"))
             }
         }
-        for required in ["recorded_on", "weight"] where positions[required] == nil {
-            errors.append(FieldError(required, "the CSV header must name this column"))
+        if positions["weight"] == nil { errors.append(FieldError("weight", "the CSV header must name this column")) }
+        if positions["recorded_on"] == nil, positions["measured_at"] == nil {
+            errors.append(FieldError("recorded_on", "the CSV header must name recorded_on or measured_at"))
         }
         guard errors.isEmpty else { throw ServiceError.invalidImportRow(row: 0, errors) }
         self.header = header
         self.positions = positions
     }
 
-    /// Data row `number` (1-based) as a decoded entry.
-    func row(_ number: Int, _ record: [String]) -> ImportRow {
+    /// Data row `position` (1-based) as a decoded entry.
+    func row(_ position: Int, _ record: [String]) -> ImportRow {
         var v = Validator()
         if record.count != header.count {
             v.fail(header[min(record.count, header.count - 1)], "the record has \(record.count) fields, the header \(header.count)")
@@ -104,15 +104,31 @@ private struct CSVColumns {
             guard let index = positions[name], index < record.count, !record[index].isEmpty else { return nil }
             return record[index]
         }
-        var weight: Decimal?
-        if let text = field("weight") {
-            weight = JSONNumber(text)?.decimal
-            if weight == nil { v.fail("weight", "must be a number") }
+        /// A number written as JSON writes it (exactly, never through binary floating point).
+        func number(_ name: String) -> Decimal? {
+            guard let text = field(name) else { return nil }
+            guard let value = JSONNumber(text)?.decimal else {
+                v.fail(name, "must be a number")
+                return nil
+            }
+            return value
         }
+        let weight = number("weight")
         let unit = field("unit").flatMap { EntryRules.unit($0, &v) }
         let day = field("recorded_on").flatMap { EntryRules.date($0, &v, field: "recorded_on") }
+        let measured = field("measured_at").flatMap { EntryRules.timestamp($0, &v, field: "measured_at") }
+        var visceralFat: Int?
+        if let text = field("visceral_fat") {
+            visceralFat = JSONNumber(text)?.int
+            if visceralFat == nil { v.fail("visceral_fat", "must be a whole number") }
+        }
+        let composition = BodyComposition(
+            bodyFatPercent: number("body_fat_percent"), waterPercent: number("water_percent"),
+            musclePercent: number("muscle_percent"), visceralFat: visceralFat, source: field("source"))
         return ImportRow(
-            number: number,
-            entry: NewEntry(weight: weight, unit: unit, recordedOn: day, note: field("note"), problems: v.errors))
+            number: position,
+            entry: NewEntry(
+                weight: weight, unit: unit, recordedOn: day, measuredAt: measured, note: field("note"),
+                composition: composition, problems: v.errors))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Primitives
 import WeighinService
@@ -45,6 +46,38 @@ struct QueryReader {
             return fallback
         }
         return value
+    }
+
+    /// A decimal number within `range` (read exactly), `fallback` when absent.
+    mutating func decimal(_ name: String, in range: ClosedRange<Decimal>, default fallback: Decimal) -> Decimal {
+        guard let raw = parameters[name] else { return fallback }
+        guard let value = Decimal(exactText: raw.utf8), range.contains(value) else {
+            validator.fail(name, "must be a number from \(range.lowerBound) to \(range.upperBound)")
+            return fallback
+        }
+        return value
+    }
+
+    /// A trend's `method` with its own parameters: `window` (days), `smoothing` and `slope_smoothing`.
+    mutating func trendMethod() -> TrendMethod {
+        let name = choice("method", TrendMethod.names, default: TrendMethod.names[0])
+        switch name {
+        case "ema":
+            return .ema(smoothing: decimal(
+                "smoothing", in: TrendMethod.smoothingRange, default: TrendMethod.defaultSmoothing))
+        case "holt":
+            return .holt(
+                smoothing: decimal("smoothing", in: TrendMethod.smoothingRange, default: TrendMethod.defaultSmoothing),
+                slopeSmoothing: decimal(
+                    "slope_smoothing", in: TrendMethod.smoothingRange, default: TrendMethod.defaultSmoothing))
+        default:
+            return .window(days: integer("window", in: StatisticsService.windows, default: StatisticsService.defaultWindow))
+        }
+    }
+
+    /// `daily`: one of `choices`, `fallback` when absent.
+    mutating func daily(_ choices: [DailyValue], default fallback: DailyValue) -> DailyValue {
+        DailyValue(rawValue: choice("daily", choices.map(\.rawValue), default: fallback.rawValue)) ?? fallback
     }
 
     /// One of `choices`, `fallback` when absent.

@@ -18,6 +18,10 @@ extension JSONWriter {
         if let value { number(value) } else { null() }
     }
 
+    mutating func optionalString(_ value: String?) {
+        if let value { string(value) } else { null() }
+    }
+
     /// `{id, email, name, weight_unit, created_at}`.
     mutating func user(_ user: User) {
         beginObject()
@@ -29,14 +33,25 @@ extension JSONWriter {
         endObject()
     }
 
-    /// `{id, weight, unit, recorded_on, note, created_at, updated_at}`, the weight shown in `display`.
+    /// The entry object, the weight shown in `display`: `{id, weight, unit, recorded_on, measured_at, note,
+    /// body_fat_percent, water_percent, muscle_percent, visceral_fat, source, client_record_id, client_version,
+    /// created_at, updated_at}`, every added field null when not set.
     mutating func entry(_ entry: Entry, display: WeightUnit) {
+        let c = entry.composition
         beginObject()
         key("id"); string(entry.id.lowercasedString)
         key("weight"); number(entry.weight.shown(in: display))
         key("unit"); string(display.rawValue)
         key("recorded_on"); date(entry.recordedOn)
-        key("note"); if let note = entry.note { string(note) } else { null() }
+        key("measured_at"); if let measured = entry.measuredAt { string(measured.rfc3339) } else { null() }
+        key("note"); optionalString(entry.note)
+        key("body_fat_percent"); optionalNumber(c.bodyFatPercent)
+        key("water_percent"); optionalNumber(c.waterPercent)
+        key("muscle_percent"); optionalNumber(c.musclePercent)
+        key("visceral_fat"); if let rating = c.visceralFat { number(rating) } else { null() }
+        key("source"); optionalString(c.source)
+        key("client_record_id"); null()
+        key("client_version"); null()
         key("created_at"); timestamp(entry.createdAt)
         key("updated_at"); timestamp(entry.updatedAt)
         endObject()
@@ -45,6 +60,34 @@ extension JSONWriter {
     /// An entry in the unit it was entered in (export).
     mutating func enteredEntry(_ entry: Entry) {
         self.entry(entry, display: entry.weight.unit)
+    }
+
+    /// The goal object, weights shown in `display`: `{target_weight, unit, target_date, start_weight, start_date,
+    /// direction, created_at, updated_at}`.
+    mutating func goal(_ goal: Goal, display: WeightUnit) {
+        beginObject()
+        key("target_weight"); number(goal.target.shown(in: display))
+        key("unit"); string(display.rawValue)
+        key("target_date"); if let day = goal.targetDate { date(day) } else { null() }
+        key("start_weight"); number(goal.start.shown(in: display))
+        key("start_date"); date(goal.startDate)
+        key("direction"); string(goal.direction.rawValue)
+        key("created_at"); timestamp(goal.createdAt)
+        key("updated_at"); timestamp(goal.updatedAt)
+        endObject()
+    }
+
+    /// `{goal, current, remaining, percent_complete, weekly_rate, projected_date, state}` in `display`.
+    mutating func progress(_ progress: GoalProgress, display: WeightUnit) {
+        beginObject()
+        key("goal"); goal(progress.goal, display: display)
+        key("current"); optionalNumber(progress.current)
+        key("remaining"); optionalNumber(progress.remaining)
+        key("percent_complete"); optionalNumber(progress.percentComplete)
+        key("weekly_rate"); optionalNumber(progress.weeklyRate)
+        key("projected_date"); if let day = progress.projectedDate { date(day) } else { null() }
+        key("state"); string(progress.state.rawValue)
+        endObject()
     }
 
     /// `{token, token_type, expires_at, user}`.
@@ -57,7 +100,7 @@ extension JSONWriter {
         endObject()
     }
 
-    /// `{unit, count, min, max, mean, first, latest, change, weekly_rate}`.
+    /// `{unit, daily, count, min, max, mean, first, latest, change, weekly_rate}`.
     mutating func statistics(_ stats: Statistics) {
         func point(_ point: Statistics.Point?, into writer: inout JSONWriter) {
             guard let point else { return writer.null() }
@@ -68,6 +111,7 @@ extension JSONWriter {
         }
         beginObject()
         key("unit"); string(stats.unit.rawValue)
+        key("daily"); string(stats.daily.rawValue)
         key("count"); number(stats.count)
         key("min"); optionalNumber(stats.min)
         key("max"); optionalNumber(stats.max)
@@ -76,14 +120,30 @@ extension JSONWriter {
         key("latest"); point(stats.latest, into: &self)
         key("change"); optionalNumber(stats.change)
         key("weekly_rate"); optionalNumber(stats.weeklyRate)
+        key("weekly_rate_ci95")
+        if let interval = stats.weeklyRateCI95 {
+            beginArray(); number(interval.low); number(interval.high); endArray()
+        } else {
+            null()
+        }
         endObject()
     }
 
-    /// `{unit, window, points: [{date, weight, average}]}`.
-    mutating func trend(_ points: [TrendPoint], unit: WeightUnit, window: Int) {
+    /// `{unit, method, daily, window | smoothing [, slope_smoothing], points: [{date, weight, average}]}`.
+    mutating func trend(_ points: [TrendPoint], unit: WeightUnit, daily: DailyValue, method: TrendMethod) {
         beginObject()
         key("unit"); string(unit.rawValue)
-        key("window"); number(window)
+        key("method"); string(method.name)
+        key("daily"); string(daily.rawValue)
+        switch method {
+        case .window(let days):
+            key("window"); number(days)
+        case .ema(let smoothing):
+            key("smoothing"); number(smoothing)
+        case .holt(let smoothing, let slopeSmoothing):
+            key("smoothing"); number(smoothing)
+            key("slope_smoothing"); number(slopeSmoothing)
+        }
         key("points")
         beginArray()
         for point in points {

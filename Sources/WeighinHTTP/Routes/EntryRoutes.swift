@@ -71,18 +71,13 @@ struct EntryRoutes {
     static let displayUnit =
         " The entry is shown in the display unit: the `unit` query parameter if given, else the user's `weight_unit`."
 
-    /// Members of an entry body.
-    static let members: Set<String> = ["weight", "unit", "recorded_on", "note"]
-
     @Sendable func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
         let json = try await RequestBodyReader.json(request)
         var query = QueryReader(request)
         let display = query.unit() ?? auth.weightUnit
-        var body = try BodyReader(json, allowed: Self.members)
-        var input = NewEntry(
-            weight: body.number("weight", required: true), unit: body.unit("unit"),
-            recordedOn: body.date("recorded_on", required: true), note: body.nullableString("note") ?? nil)
+        var body = try BodyReader(json, allowed: BodyReader.entryMembers)
+        var input = body.newEntry()
         input.problems = query.errors + body.errors
         var key: IdempotencyKey?
         if let text = request.headers[.idempotencyKey] {
@@ -146,10 +141,8 @@ struct EntryRoutes {
         let json = try await RequestBodyReader.json(request)
         var query = QueryReader(request)
         let display = query.unit() ?? auth.weightUnit
-        var body = try BodyReader(json, allowed: Self.members)
-        var change = EntryChange(
-            weight: body.number("weight"), unit: body.unit("unit"), recordedOn: body.date("recorded_on"),
-            note: body.nullableString("note"))
+        var body = try BodyReader(json, allowed: BodyReader.entryMembers)
+        var change = body.entryChange()
         change.problems = query.errors + body.errors
         let entry = try await services.entries.update(auth, id: id, change, display: display)
         return JSONResponse.make { $0.entry(entry, display: display) }

@@ -54,7 +54,10 @@ struct ImportExportRoutes {
         ) { $0.importExport.importEntries },
     ]
 
-    static let csvHeader = ["recorded_on", "weight", "unit", "note"]
+    static let csvHeader = [
+        "recorded_on", "weight", "unit", "note", "measured_at", "body_fat_percent", "water_percent", "muscle_percent",
+        "visceral_fat", "source",
+    ]
     /// The formats of an export (`format`); the first is the default.
     static let exportFormats = ["csv", "json"]
 
@@ -94,9 +97,12 @@ struct ImportExportRoutes {
     static func csv(_ entries: [Entry]) -> [UInt8] {
         var writer = CSVWriter()
         for entry in entries {
+            let c = entry.composition
             writer.writeRecord([
                 entry.recordedOn.description, entry.weight.value.plainText, entry.weight.unit.rawValue,
-                entry.note ?? "",
+                entry.note ?? "", entry.measuredAt?.rfc3339 ?? "", c.bodyFatPercent?.plainText ?? "",
+                c.waterPercent?.plainText ?? "", c.musclePercent?.plainText ?? "",
+                c.visceralFat.map(String.init) ?? "", c.source ?? "",
             ])
         }
         return writer.bytes

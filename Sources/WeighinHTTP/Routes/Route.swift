@@ -55,6 +55,7 @@ struct RouteGroups: Sendable {
     let entries: EntryRoutes
     let importExport: ImportExportRoutes
     let statistics: StatisticsRoutes
+    let goals: GoalRoutes
     let operations: OperationsRoutes
 }
 
@@ -63,7 +64,7 @@ struct RouteTable: Sendable {
     /// Every route of the application, in the order the router adds them.
     static let all = RouteTable(
         routes: AccountRoutes.routes + EntryRoutes.routes + ImportExportRoutes.routes + StatisticsRoutes.routes
-            + OperationsRoutes.routes)
+            + GoalRoutes.routes + OperationsRoutes.routes)
 
     let routes: [Route]
 

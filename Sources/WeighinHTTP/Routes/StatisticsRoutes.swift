@@ -10,18 +10,22 @@ struct StatisticsRoutes {
             .get, "/v1/stats", authenticated: true, id: "getStats", summary: "Statistics", tag: .stats,
             description: """
                 Summary of the entries with `from` <= `recorded_on` <= `to` in the display unit (`unit`, else the \
-                user's `weight_unit`).
+                user's `weight_unit`): of every entry (`daily=all`, the default) or of one value per day with \
+                entries (`daily=first|last|min|max|mean`), with the weekly rate's 95 % confidence interval.
                 """,
-            parameters: [.from, .to, .unit], answers: [.json("The statistics.", .stats)]
+            parameters: [.from, .to, .unit, .statsDaily], answers: [.json("The statistics.", .stats)]
         ) { $0.statistics.statistics },
         Route(
             .get, "/v1/trend", authenticated: true, id: "getTrend", summary: "Trend", tag: .stats,
             description: """
-                One point per day with entries in range, ascending: the day's mean weight and the mean of the daily \
-                means within the `window` calendar days ending on that day (looking back before `from`); rounded half \
-                away from zero to \(EntryRules.weightPlaces) decimals, in the display unit.
+                One point per day with entries in range, ascending: the day's value (`daily`, the mean by default) \
+                and its smoothed value by `method`: the mean of the days' values within the `window` calendar days \
+                ending on that day (looking back before `from`), or the `ema`/`holt` recurrence started on the first \
+                day with entries on or after `from` − \(TrendMethod.runIn) days; rounded half away from zero to \
+                \(EntryRules.weightPlaces) decimals, in the display unit. Parameters of other methods are ignored.
                 """,
-            parameters: [.from, .to, .unit, .window], answers: [.json("The trend.", .trend)]
+            parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily],
+            answers: [.json("The trend.", .trend)]
         ) { $0.statistics.trend },
     ]
 
@@ -30,8 +34,9 @@ struct StatisticsRoutes {
         var query = QueryReader(request)
         let range = query.dateRange()
         let unit = query.unit() ?? auth.weightUnit
+        let daily = query.daily(DailyValue.allCases, default: .statisticsDefault)
         try query.finish()
-        let stats = try await services.statistics.statistics(auth, range: range, unit: unit)
+        let stats = try await services.statistics.statistics(auth, range: range, unit: unit, daily: daily)
         return JSONResponse.make { $0.statistics(stats) }
     }
 
@@ -40,9 +45,10 @@ struct StatisticsRoutes {
         var query = QueryReader(request)
         let range = query.dateRange()
         let unit = query.unit() ?? auth.weightUnit
-        let window = query.integer("window", in: StatisticsService.windows, default: StatisticsService.defaultWindow)
+        let method = query.trendMethod()
+        let daily = query.daily(DailyValue.trendChoices, default: .trendDefault)
         try query.finish()
-        let points = try await services.statistics.trend(auth, range: range, unit: unit, window: window)
-        return JSONResponse.make { $0.trend(points, unit: unit, window: window) }
+        let points = try await services.statistics.trend(auth, range: range, unit: unit, daily: daily, method: method)
+        return JSONResponse.make { $0.trend(points, unit: unit, daily: daily, method: method) }
     }
 }

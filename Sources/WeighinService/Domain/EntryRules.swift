@@ -12,6 +12,12 @@ public enum EntryRules {
     public static let noteLength = 500
     /// Decimal places a weight may have.
     public static let weightPlaces = 2
+    /// Percentages are above 0 and below 100.
+    public static let percentRange: ClosedRange<Decimal> = 0...100
+    /// Visceral fat ratings.
+    public static let visceralFatRatings = 1...59
+    /// A source's length after trimming.
+    public static let sourceLength = 1...100
     /// Entries per listed page.
     public static let pageSizes = 1...1000
     public static let defaultPageSize = 100
@@ -32,6 +38,18 @@ public enum EntryRules {
             return nil
         }
         return day
+    }
+
+    /// An instant with the UTC offset it was taken at: RFC 3339 with seconds, `Z` or `±hh:mm` (−12:00 to +14:00).
+    public static func timestamp(_ raw: String, _ v: inout Validator, field: String) -> OffsetTimestamp? {
+        guard let timestamp = OffsetTimestamp(rfc3339: raw) else {
+            v.fail(
+                field,
+                "must be an RFC 3339 timestamp with seconds and its UTC offset, Z or ±hh:mm from -12:00 to +14:00 "
+                    + "(2026-11-26T07:30:00+01:00)")
+            return nil
+        }
+        return timestamp
     }
 
     /// `from` and `to`, inclusive; `from` after `to` fails on `from`.
@@ -57,6 +75,59 @@ public enum EntryRules {
         if day < earliestDay || day > latest {
             v.fail(field, "must be from \(earliestDay) to \(latest)")
         }
+    }
+
+    /// A percentage of body composition: above 0, below 100, at most 2 decimal places.
+    static func percent(_ value: Decimal?, _ v: inout Validator, field: String) {
+        guard let value else { return }
+        if value <= percentRange.lowerBound || value >= percentRange.upperBound {
+            v.fail(field, "must be greater than 0 and less than 100")
+        } else if !Weight.hasAtMost(places: weightPlaces, value) {
+            v.fail(field, "must have at most \(weightPlaces) decimal places")
+        }
+    }
+
+    /// A visceral fat rating from 1 to 59.
+    static func visceralFat(_ value: Int?, _ v: inout Validator, field: String = "visceral_fat") {
+        guard let value, !visceralFatRatings.contains(value) else { return }
+        v.fail(field, "must be a whole number from \(visceralFatRatings.lowerBound) to \(visceralFatRatings.upperBound)")
+    }
+
+    /// A source, trimmed: 1 to 100 characters.
+    static func source(_ raw: String?, _ v: inout Validator, field: String = "source") -> String? {
+        guard let raw else { return nil }
+        let source = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !sourceLength.contains(source.unicodeScalars.count) {
+            v.fail(field, "must be \(sourceLength.lowerBound) to \(sourceLength.upperBound) characters after trimming")
+        }
+        return source
+    }
+
+    /// Every body composition field.
+    static func composition(_ c: BodyComposition, _ v: inout Validator) -> BodyComposition {
+        percent(c.bodyFatPercent, &v, field: "body_fat_percent")
+        percent(c.waterPercent, &v, field: "water_percent")
+        percent(c.musclePercent, &v, field: "muscle_percent")
+        visceralFat(c.visceralFat, &v)
+        var checked = c
+        checked.source = source(c.source, &v)
+        return checked
+    }
+
+    /// The day of an entry given its `recorded_on` and `measured_at` (either may be absent): the local date of
+    /// `measured_at`, which a given `recorded_on` must equal; the day's range is checked on the field it came from.
+    static func day(recordedOn: CalendarDate?, measuredAt: OffsetTimestamp?, _ v: inout Validator) -> CalendarDate? {
+        guard let measuredAt else {
+            if let recordedOn { self.recordedOn(recordedOn, &v) }
+            return recordedOn
+        }
+        let local = measuredAt.localDate
+        if let recordedOn, recordedOn != local {
+            v.fail("recorded_on", "must be the date of measured_at in its own offset (\(local))")
+            return nil
+        }
+        self.recordedOn(local, &v, field: recordedOn == nil ? "measured_at" : "recorded_on")
+        return local
     }
 
     static func note(_ raw: String?, _ v: inout Validator, field: String = "note") {

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 
-/// A user's entries, oldest first (`recorded_on`, `created_at`, `id`), fetched a batch at a time by keyset.
+/// A user's entries, oldest first (the listing's order reversed), fetched a batch at a time by keyset.
 public struct EntryBatches: AsyncSequence, Sendable {
     public typealias Element = [Entry]
     /// Rows per statement.
@@ -18,19 +18,16 @@ public struct EntryBatches: AsyncSequence, Sendable {
 
         public mutating func next() async throws -> [Entry]? {
             guard !finished else { return nil }
-            var keyset: SQL = ""
-            if let after {
-                keyset = "AND (recorded_on, created_at, id) > (\(after.recordedOn), \(after.createdAt), \(after.id))"
-            }
+            let keyset: SQL = after.map { "AND \(EntryOrder.key) > \(EntryOrder.position($0))" } ?? ""
             let rows = try await database.query(
                 SQL("""
                     SELECT \(Entry.columns) FROM weight_entries WHERE user_id = \(userID) \(keyset)
-                    ORDER BY recorded_on, created_at, id LIMIT \(EntryBatches.batchSize)
+                    ORDER BY \(EntryOrder.ascending) LIMIT \(EntryBatches.batchSize)
                     """, name: after == nil ? "entries.export" : "entries.export_after"))
             let batch = try rows.map(Entry.init(row:))
             finished = batch.count < EntryBatches.batchSize
             guard let last = batch.last else { return nil }
-            after = ListingCursor(recordedOn: last.recordedOn, createdAt: last.createdAt, id: last.id)
+            after = last.position
             return batch
         }
     }

@@ -23,19 +23,25 @@ public struct NewEntry: Sendable {
     public var weight: Decimal?
     /// nil: in the display unit of the request.
     public var unit: WeightUnit?
+    /// The day; derived from `measuredAt` when absent.
     public var recordedOn: CalendarDate?
+    /// The moment of the reading in the offset it was taken at.
+    public var measuredAt: OffsetTimestamp?
     public var note: String?
+    public var composition: BodyComposition
     /// Fields that could not be decoded.
     public var problems: [FieldError]
 
     public init(
-        weight: Decimal?, unit: WeightUnit? = nil, recordedOn: CalendarDate?, note: String? = nil,
-        problems: [FieldError] = []
+        weight: Decimal?, unit: WeightUnit? = nil, recordedOn: CalendarDate?, measuredAt: OffsetTimestamp? = nil,
+        note: String? = nil, composition: BodyComposition = BodyComposition(), problems: [FieldError] = []
     ) {
         self.weight = weight
         self.unit = unit
         self.recordedOn = recordedOn
+        self.measuredAt = measuredAt
         self.note = note
+        self.composition = composition
         self.problems = problems
     }
 }
@@ -44,28 +50,44 @@ public struct NewEntry: Sendable {
 public struct EntryDraft: Sendable, Equatable {
     public let weight: Weight
     public let recordedOn: CalendarDate
+    public let measuredAt: OffsetTimestamp?
     public let note: String?
+    public let composition: BodyComposition
 }
 
-/// A partial change to an entry: nil fields stay as they are.
+/// A partial change to an entry: nil fields stay as they are; `.some(nil)` clears a field that may be null.
 public struct EntryChange: Sendable {
     public var weight: Decimal?
     /// With `weight`, the unit of that weight; alone, a relabelling of the stored number (80 kg becomes 80 lb).
     public var unit: WeightUnit?
     public var recordedOn: CalendarDate?
-    /// nil: unchanged; `.some(nil)`: cleared.
+    /// Set: `recorded_on` follows it (unless also given, when they must agree); cleared: `recorded_on` stays.
+    public var measuredAt: OffsetTimestamp??
     public var note: String??
+    public var bodyFatPercent: Decimal??
+    public var waterPercent: Decimal??
+    public var musclePercent: Decimal??
+    public var visceralFat: Int??
+    public var source: String??
     /// Fields that could not be decoded.
     public var problems: [FieldError]
 
     public init(
-        weight: Decimal? = nil, unit: WeightUnit? = nil, recordedOn: CalendarDate? = nil, note: String?? = nil,
-        problems: [FieldError] = []
+        weight: Decimal? = nil, unit: WeightUnit? = nil, recordedOn: CalendarDate? = nil,
+        measuredAt: OffsetTimestamp?? = nil, note: String?? = nil, bodyFatPercent: Decimal?? = nil,
+        waterPercent: Decimal?? = nil, musclePercent: Decimal?? = nil, visceralFat: Int?? = nil,
+        source: String?? = nil, problems: [FieldError] = []
     ) {
         self.weight = weight
         self.unit = unit
         self.recordedOn = recordedOn
+        self.measuredAt = measuredAt
         self.note = note
+        self.bodyFatPercent = bodyFatPercent
+        self.waterPercent = waterPercent
+        self.musclePercent = musclePercent
+        self.visceralFat = visceralFat
+        self.source = source
         self.problems = problems
     }
 }

@@ -20,15 +20,25 @@ public final class EntryService: Sendable {
     // MARK: - One entry
 
     /// Checks a new entry against every rule, together with what the request could not decode; throws one
-    /// `validation` error naming every failing field. A weight without a unit is in `display`.
+    /// `validation` error naming every failing field. A weight without a unit is in `display`; the day is
+    /// `recorded_on`, or the local date of `measured_at` (both given: they must agree).
     public func validate(_ input: NewEntry, display: WeightUnit) throws(ServiceError) -> EntryDraft {
         var v = Validator(input.problems)
         let unit = input.unit ?? display
         if let weight = v.require(input.weight, "weight") { EntryRules.weight(weight, unit: unit, &v) }
-        if let day = v.require(input.recordedOn, "recorded_on") { EntryRules.recordedOn(day, &v) }
+        var day: CalendarDate?
+        if input.recordedOn == nil, input.measuredAt == nil {
+            // Neither: recorded_on is required, unless a measured_at was sent and could not be read.
+            if !v.hasFailed("measured_at") { _ = v.require(CalendarDate?.none, "recorded_on") }
+        } else {
+            day = EntryRules.day(recordedOn: input.recordedOn, measuredAt: input.measuredAt, &v)
+        }
         EntryRules.note(input.note, &v)
+        let composition = EntryRules.composition(input.composition, &v)
         try v.check()
-        return EntryDraft(weight: Weight(value: input.weight!, unit: unit), recordedOn: input.recordedOn!, note: input.note)
+        return EntryDraft(
+            weight: Weight(value: input.weight!, unit: unit), recordedOn: day!, measuredAt: input.measuredAt,
+            note: input.note, composition: composition)
     }
 
     /// Stores a checked entry; inside `transaction` when given (an idempotent create runs in the transaction that
@@ -36,10 +46,15 @@ public final class EntryService: Sendable {
     public func create(_ auth: Authentication, _ draft: EntryDraft, in transaction: Transaction? = nil) async throws
         -> Entry
     {
+        let c = draft.composition
         let insert = SQL(
             """
-            INSERT INTO weight_entries (user_id, weight, unit, recorded_on, note)
-            VALUES (\(auth.userID), \(draft.weight.value), \(draft.weight.unit), \(draft.recordedOn), \(draft.note))
+            INSERT INTO weight_entries (user_id, weight, unit, recorded_on, note, measured_at, measured_offset,
+                                        measured_zulu, body_fat_percent, water_percent, muscle_percent, visceral_fat,
+                                        source)
+            VALUES (\(auth.userID), \(draft.weight.value), \(draft.weight.unit), \(draft.recordedOn), \(draft.note),
+                    \(draft.measuredAt?.date), \(draft.measuredAt?.offsetMinutes), \(draft.measuredAt?.isZulu),
+                    \(c.bodyFatPercent), \(c.waterPercent), \(c.musclePercent), \(c.visceralFat), \(c.source))
             RETURNING \(Entry.columns)
             """, name: "entries.insert")
         do {
@@ -59,40 +74,6 @@ public final class EntryService: Sendable {
         return try Entry(row: row)
     }
 
-    /// Changes the given fields of one entry. A weight without a unit is in `display`; a unit without a weight
-    /// relabels the stored number.
-    public func update(_ auth: Authentication, id: UUID, _ change: EntryChange, display: WeightUnit) async throws
-        -> Entry
-    {
-        var v = Validator(change.problems)
-        var unit = change.unit
-        if let weight = change.weight {
-            if unit == nil { unit = display }
-            EntryRules.weight(weight, unit: unit ?? display, &v)
-        }
-        if let day = change.recordedOn { EntryRules.recordedOn(day, &v) }
-        if let note = change.note { EntryRules.note(note, &v) }
-        try v.check()
-        let rows: PostgresRows
-        do {
-            rows = try await database.query(
-                SQL("""
-                    UPDATE weight_entries
-                    SET weight = coalesce(\(change.weight), weight), unit = coalesce(\(unit), unit),
-                        recorded_on = coalesce(\(change.recordedOn), recorded_on),
-                        note = CASE WHEN \(change.note != nil) THEN \(change.note ?? nil) ELSE note END,
-                        updated_at = now()
-                    WHERE id = \(id) AND user_id = \(auth.userID)
-                    RETURNING \(Entry.columns)
-                    """, name: "entries.update"))
-        } catch let error as PostgresError where error.code == .checkViolation {
-            // Only a relabelling can break the range: 2000 lb is not a valid number of kilograms.
-            throw ServiceError.invalid("unit", "the stored weight is above the maximum for this unit")
-        }
-        guard let row = rows.first else { throw ServiceError.notFound }
-        return try Entry(row: row)
-    }
-
     /// Deletes one entry of the user; another user's or a missing id throws `notFound`.
     public func delete(_ auth: Authentication, id: UUID) async throws {
         let rows = try await database.query(
@@ -102,7 +83,8 @@ public final class EntryService: Sendable {
 
     // MARK: - Many entries
 
-    /// A page of entries in `range`, newest first (by `recorded_on`, then `created_at`, then `id`), after `cursor`.
+    /// A page of entries in `range`, newest first (by `recorded_on`; within a day, those without `measured_at`
+    /// first, then `measured_at` newest first; then `created_at`, then `id`), after `cursor`.
     ///
     /// Keyset paging: each page is one index range scan, however deep, and following the cursors visits every
     /// entry that existed at the start exactly once even while entries are added. A cursor not issued for this
@@ -120,24 +102,19 @@ public final class EntryService: Sendable {
             v.fail("limit", "must be a whole number from \(EntryRules.pageSizes.lowerBound) to \(EntryRules.pageSizes.upperBound)")
         }
         try v.check()
-        var keyset: SQL = ""
-        if let after {
-            keyset = "AND (recorded_on, created_at, id) < (\(after.recordedOn), \(after.createdAt), \(after.id))"
-        }
+        let keyset: SQL = after.map { "AND \(EntryOrder.key) < \(EntryOrder.position($0))" } ?? ""
         let rows = try await database.query(
             SQL("""
                 SELECT \(Entry.columns) FROM weight_entries
                 WHERE user_id = \(auth.userID) AND recorded_on BETWEEN \(range.lowerBound) AND \(range.upperBound) \(keyset)
-                ORDER BY recorded_on DESC, created_at DESC, id DESC
+                ORDER BY \(EntryOrder.descending)
                 LIMIT \(limit + 1)
                 """, name: after == nil ? "entries.list" : "entries.list_after"))
         var entries = try rows.map(Entry.init(row:))
         var next: String?
         if entries.count > limit {
             entries.removeLast()
-            let last = entries[entries.count - 1]
-            next = ListingCursor(recordedOn: last.recordedOn, createdAt: last.createdAt, id: last.id)
-                .encoded(key: cursorKey, user: auth.userID, range: range)
+            next = entries[entries.count - 1].position.encoded(key: cursorKey, user: auth.userID, range: range)
         }
         return EntryPage(entries: entries, nextCursor: next)
     }
@@ -162,7 +139,11 @@ public final class EntryService: Sendable {
         do {
             return try await database.withConnection { connection in
                 try await connection.copyIn(
-                    "COPY weight_entries (user_id, weight, unit, recorded_on, note) FROM STDIN", data: batch.data)
+                    """
+                    COPY weight_entries (user_id, weight, unit, recorded_on, note, measured_at, measured_offset,
+                                         measured_zulu, body_fat_percent, water_percent, muscle_percent, visceral_fat,
+                                         source) FROM STDIN
+                    """, data: batch.data)
             }
         } catch PostgresError.Code.foreignKeyViolation {
             throw ServiceError.unauthenticated

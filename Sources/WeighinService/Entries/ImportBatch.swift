@@ -30,7 +30,12 @@ public struct ImportBatch: Sendable {
         } catch .validation(let errors) {
             throw ServiceError.invalidImportRow(row: row.number, errors)
         }
-        data.appendRow([userID, draft.weight.value, draft.weight.unit, draft.recordedOn, draft.note])
+        let c = draft.composition
+        data.appendRow([
+            userID, draft.weight.value, draft.weight.unit, draft.recordedOn, draft.note, draft.measuredAt?.date,
+            draft.measuredAt?.offsetMinutes, draft.measuredAt?.isZulu, c.bodyFatPercent, c.waterPercent,
+            c.musclePercent, c.visceralFat, c.source,
+        ])
         count += 1
     }
 }

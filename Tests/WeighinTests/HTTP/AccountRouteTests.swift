@@ -531,12 +531,14 @@ struct AccountRouteTests {
                 .post, "/v1/entries", token: victim.token, json: #"{"weight": 71, "recorded_on": "2015-01-03"}"#,
                 headers: [.init("Idempotency-Key")!: "delete-me"])
             #expect(keyed.status == .created)
+            let goal = try await client.send(.put, "/v1/goal", token: victim.token, json: #"{"target_weight": 65}"#)
+            #expect(goal.status == .created, "\(goal.text)")
             let bystander = try await client.newUser()
             let kept = try await client.createEntry(bystander.token, weight: "90", recordedOn: "2015-01-01")
             #expect(try await client.send(.get, "/v1/me", token: second).status == .ok)
 
             let before = try await TestDatabase.userRows(databaseURL, userID: victim.id)
-            #expect(before == ["users": 1, "weight_entries": 3, "auth_tokens": 2, "idempotency_keys": 1])
+            #expect(before == ["users": 1, "weight_entries": 3, "auth_tokens": 2, "idempotency_keys": 1, "goals": 1])
 
             let deleted = try await client.send(.delete, "/v1/me", token: victim.token)
             #expect(deleted.status == .noContent)
@@ -545,7 +547,7 @@ struct AccountRouteTests {
             expectUnauthorized(try await client.send(.get, "/v1/me", token: victim.token))
             expectUnauthorized(try await client.send(.get, "/v1/entries", token: second))
             let after = try await TestDatabase.userRows(databaseURL, userID: victim.id)
-            #expect(after == ["users": 0, "weight_entries": 0, "auth_tokens": 0, "idempotency_keys": 0])
+            #expect(after == ["users": 0, "weight_entries": 0, "auth_tokens": 0, "idempotency_keys": 0, "goals": 0])
 
             expectProblem(try await client.logIn(email: victim.email, password: "correct horse"), .unauthorized,
                           "invalid_credentials")

@@ -126,16 +126,19 @@ struct ImportExportRouteTests {
                 #expect(response.headers[.contentType]?.lowercased().replacingOccurrences(of: " ", with: "")
                         == "text/csv;charset=utf-8")
                 let bytes = response.bytes
-                #expect(bytes.starts(with: Array("recorded_on,weight,unit,note\r\n".utf8)))
+                #expect(bytes.starts(with: Array("recorded_on,weight,unit,note,measured_at,body_fat_percent,water_percent,muscle_percent,visceral_fat,source\r\n".utf8)))
                 #expect(bytes.suffix(2).elementsEqual("\r\n".utf8))
                 let records = try #require(Self.csvRecords(bytes), "not strict RFC 4180 with CRLF: \(response.text)")
-                #expect(records.first == ["recorded_on", "weight", "unit", "note"])
+                #expect(records.first == [
+                    "recorded_on", "weight", "unit", "note", "measured_at", "body_fat_percent", "water_percent",
+                    "muscle_percent", "visceral_fat", "source",
+                ])
                 let rows = Array(records.dropFirst())
                 let expected = Self.sampleOldestFirst
                 #expect(rows.count == expected.count)
                 for (row, entry) in zip(rows, expected) {
-                    #expect(row.count == 4)
-                    guard row.count == 4 else { continue }
+                    #expect(row.count == 10)
+                    guard row.count == 10 else { continue }
                     #expect(row[0] == entry.day)
                     #expect(Decimal(string: row[1], locale: Locale(identifier: "en_US_POSIX")) == dec(entry.weight), "\(row)")
                     #expect(row[1].allSatisfy { $0.isNumber || $0 == "." }, "weight \(row[1]) is a plain number")
@@ -145,7 +148,7 @@ struct ImportExportRouteTests {
                 // Quoting exactly where RFC 4180 needs it.
                 for entry in expected {
                     let field = Self.csvField(entry.note ?? "")
-                    #expect(Self.contains(bytes, "," + entry.unit + "," + field + "\r\n"), "\(field)")
+                    #expect(Self.contains(bytes, "," + entry.unit + "," + field + ",,,,,,\r\n"), "\(field)")
                 }
                 #expect(Self.contains(bytes, #""He said ""hi"", then left""#))
             }
@@ -181,7 +184,7 @@ struct ImportExportRouteTests {
             let empty = try await client.newUser()
             #expect(try await client.send(.get, "/v1/entries/export?format=json", token: empty.token).json == .array([]))
             let emptyCSV = try await client.send(.get, "/v1/entries/export", token: empty.token)
-            #expect(emptyCSV.text == "recorded_on,weight,unit,note\r\n")
+            #expect(emptyCSV.text == "recorded_on,weight,unit,note,measured_at,body_fat_percent,water_percent,muscle_percent,visceral_fat,source\r\n")
         }
     }
 

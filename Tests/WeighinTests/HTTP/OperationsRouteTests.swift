@@ -18,6 +18,8 @@ struct OperationsRouteTests {
         "DELETE /v1/me", "POST /v1/entries", "GET /v1/entries", "GET /v1/entries/{id}", "PATCH /v1/entries/{id}",
         "DELETE /v1/entries/{id}", "GET /v1/entries/export", "POST /v1/entries/import", "GET /v1/stats", "GET /v1/trend",
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
+        // Part 2
+        "PUT /v1/goal", "GET /v1/goal", "DELETE /v1/goal", "GET /v1/goal/progress",
     ]
 
     struct Sample {

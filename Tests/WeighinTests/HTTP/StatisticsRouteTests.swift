@@ -84,8 +84,17 @@ struct StatisticsRouteTests {
     static func checkStatistics(
         _ answer: JSONValue, _ expected: Expected, unit: String, _ label: String, sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        #expect(answer.keys == ["unit", "count", "min", "max", "mean", "first", "latest", "change", "weekly_rate"],
+        #expect(answer.keys == ["unit", "daily", "count", "min", "max", "mean", "first", "latest", "change", "weekly_rate",
+                                "weekly_rate_ci95"],
                 "\(label): \(answer)", sourceLocation: sourceLocation)
+        // The interval holds the rate (TrendMethodRouteTests checks its figures).
+        if let interval = answer["weekly_rate_ci95"]?.arrayValue, let rate = answer["weekly_rate"]?.decimal {
+            let bounds = interval.compactMap(\.decimal)
+            #expect(bounds.count == 2 && bounds[0] <= rate && rate <= bounds[1], "\(label): \(answer)",
+                    sourceLocation: sourceLocation)
+        } else {
+            #expect(answer["weekly_rate_ci95"] == .null, "\(label): \(answer)", sourceLocation: sourceLocation)
+        }
         #expect(answer["unit"]?.stringValue == unit, "\(label)", sourceLocation: sourceLocation)
         #expect(answer["count"]?.intValue == expected.count, "\(label)", sourceLocation: sourceLocation)
         for (member, value) in [("min", expected.min), ("max", expected.max), ("mean", expected.mean), ("change", expected.change),
@@ -178,7 +187,7 @@ struct StatisticsRouteTests {
             let empty = try await client.send(.get, "/v1/stats?from=2023-01-01&to=2023-12-31&unit=lb", token: user.token)
             Self.checkStatistics(empty.json, Expected(), unit: "lb", "empty range")
             let trend = try await client.send(.get, "/v1/trend?from=2023-01-01&to=2023-12-31", token: user.token)
-            #expect(trend.json.keys == ["unit", "window", "points"])
+            #expect(trend.json.keys == ["unit", "method", "daily", "window", "points"])
             #expect(trend.json["unit"]?.stringValue == "kg" && trend.json["window"]?.intValue == 7)
             #expect(trend.json["points"] == .array([]))
         }
@@ -217,7 +226,7 @@ struct StatisticsRouteTests {
                 let response = try await client.send(.get, "/v1/trend\(query)", token: user.token)
                 #expect(response.status == .ok, "\(query): \(response.text)")
                 let answer = response.json
-                #expect(answer.keys == ["unit", "window", "points"], "\(query)")
+                #expect(answer.keys == ["unit", "method", "daily", "window", "points"], "\(query)")
                 #expect(answer["unit"]?.stringValue == unit, "\(query)")
                 #expect(answer["window"]?.intValue == window, "\(query)")
                 let points = answer["points"]?.arrayValue ?? []

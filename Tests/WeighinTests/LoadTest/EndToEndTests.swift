@@ -37,7 +37,7 @@ struct EndToEndTests {
     func closedLoop() async throws {
         let server = try await FakeWeighinServer.start(FakeBehaviour(statsStatus: .serviceUnavailable, closeEvery: 40))
         var configuration = try configuration(server)
-        configuration.mix = try ScenarioMix(parsing: "list=40,create=20,stats=10,get=10,trend=10,me=10")
+        configuration.mix = try ScenarioMix(parsing: "list=40,create=20,stats=10,get=10,trend=10,me=10,ema=5,progress=5")
         let jsonPath = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID().uuidString).json").path
         configuration.jsonOutputPath = jsonPath
         let report = try await run(configuration, on: server)
@@ -49,11 +49,13 @@ struct EndToEndTests {
         #expect(requests["POST /v1/users"] == 6)
         #expect(requests["POST /v1/tokens"] == 6)
         #expect(requests["POST /v1/entries/import"] == 6)
+        #expect(requests["PUT /v1/goal"] == 6, "every user gets a goal for the progress scenario")
+        #expect((requests["GET /v1/trend ema"] ?? 0) > 0 && (requests["GET /v1/trend window"] ?? 0) > 0)
         // No request of ours was malformed, unauthorised or aimed at a missing entry.
         #expect(server.statuses.keys.allSatisfy { [200, 201, 503].contains($0) })
 
         #expect(report.mode == "closed" && report.connections == 4)
-        #expect(report.scenarios.map(\.scenario) == ["list", "create", "stats", "get", "trend", "me"])
+        #expect(report.scenarios.map(\.scenario) == ["list", "create", "stats", "get", "trend", "me", "ema", "progress"])
         for scenario in report.scenarios {
             #expect(scenario.requests > 0, "\(scenario.scenario) was never sent")
             if scenario.scenario == "stats" {
@@ -65,7 +67,9 @@ struct EndToEndTests {
         #expect(report.overall.requests == report.scenarios.map(\.requests).reduce(0, +))
         #expect(report.overall.errorsByStatus == ["503": report.scenarios[2].requests])
         // Measured requests exclude the warm-up, so the server saw more than were counted.
-        let loadRequests = requests.filter { !["POST /v1/users", "POST /v1/tokens", "POST /v1/entries/import"].contains($0.key) }
+        let seeding = ["POST /v1/users", "POST /v1/tokens", "POST /v1/entries/import", "PUT /v1/goal", "GET /v1/trend ema",
+                       "GET /v1/trend window"]
+        let loadRequests = requests.filter { !seeding.contains($0.key) }
             .values.reduce(0, +) - 6
         #expect(report.overall.requests <= loadRequests)
         #expect(report.overall.latency.p50 > 0 && report.overall.latency.p50 <= report.overall.latency.p99)

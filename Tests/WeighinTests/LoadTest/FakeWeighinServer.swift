@@ -22,6 +22,8 @@ final class FakeWeighinServer: Sendable {
         var passwords: [String: String] = [:]
         var tokens: [String: String] = [:]
         var entries: [String: [String]] = [:]
+        /// Emails of the users with a goal.
+        var goals: Set<String> = []
         var requests: [String: Int] = [:]
         var statuses: [Int: Int] = [:]
         var answered = 0
@@ -154,8 +156,21 @@ final class FakeWeighinServer: Sendable {
                     return Answer(status: .created, body: "{\"id\":\"\(UUID().uuidString.lowercased())\"}", isLoad: true)
                 case "GET /v1/stats":
                     return Answer(status: behaviour.statsStatus, body: "{\"count\":30}", isLoad: true)
-                case "GET /v1/me", "GET /v1/trend":
+                case "GET /v1/me":
                     return Answer(status: .ok, body: "{}", isLoad: true)
+                case "GET /v1/trend":
+                    let method = uri.contains("method=ema") ? "ema" : "window"
+                    state.requests["GET /v1/trend " + method, default: 0] += 1
+                    return Answer(status: .ok, body: "{\"method\":\"\(method)\"}", isLoad: true)
+                case "PUT /v1/goal":
+                    guard let goal = json as? [String: Any], goal["target_weight"] is NSNumber,
+                        goal["start_weight"] is NSNumber, goal["start_date"] is String
+                    else { return problem(.unprocessableEntity, "validation_failed") }
+                    let created = state.goals.insert(email).inserted
+                    return Answer(status: created ? .created : .ok, body: "{}", isLoad: false)
+                case "GET /v1/goal/progress":
+                    guard state.goals.contains(email) else { return problem(.notFound, "not_found") }
+                    return Answer(status: .ok, body: "{\"state\":\"on_track\"}", isLoad: true)
                 default:
                     return problem(.notFound, "not_found")
                 }

@@ -33,7 +33,7 @@ struct StatisticsServiceTests {
 
     @Test func summaryInKilograms() async throws {
         try await withEntries { services, auth in
-            let stats = try await services.statistics.statistics(auth, range: DateRange(), unit: .kg)
+            let stats = try await services.statistics.statistics(auth, range: DateRange(), unit: .kg, daily: .all)
             #expect(stats.count == 4)
             #expect(stats.min == d("78") && stats.max == d("80") && stats.mean == d("79.33"))
             #expect(stats.first == .init(recordedOn: CalendarDate(year: 2026, month: 1, day: 1)!, weight: d("80")))
@@ -45,7 +45,7 @@ struct StatisticsServiceTests {
 
     @Test func summaryInPoundsConvertsExactlyAndRoundsAtTheEnd() async throws {
         try await withEntries { services, auth in
-            let stats = try await services.statistics.statistics(auth, range: DateRange(), unit: .lb)
+            let stats = try await services.statistics.statistics(auth, range: DateRange(), unit: .lb, daily: .all)
             #expect(stats.min == d("171.96") && stats.max == d("176.37") && stats.mean == d("174.9"))
             #expect(stats.first?.weight == d("176.37") && stats.latest?.weight == d("171.96"))
             #expect(stats.change == d("-4.41") && stats.weeklyRate == d("-10.83"))
@@ -55,21 +55,23 @@ struct StatisticsServiceTests {
     @Test func aRangeSelectsDaysAndAnEmptyOneHasNoFigures() async throws {
         try await withEntries { services, auth in
             let second = CalendarDate(year: 2026, month: 1, day: 2)!
-            let oneDay = try await services.statistics.statistics(auth, range: DateRange(from: second, to: second), unit: .kg)
+            let oneDay = try await services.statistics.statistics(
+                auth, range: DateRange(from: second, to: second), unit: .kg, daily: .all)
             #expect(oneDay.count == 2 && oneDay.weeklyRate == nil, "two entries on one day: no rate")
             let empty = try await services.statistics.statistics(
-                auth, range: DateRange(from: second.adding(days: 10), to: nil), unit: .kg)
+                auth, range: DateRange(from: second.adding(days: 10), to: nil), unit: .kg, daily: .all)
             #expect(empty.count == 0 && empty.mean == nil && empty.first == nil && empty.weeklyRate == nil)
         }
     }
 
     @Test func trendAveragesDailyMeansOverTheWindowLookingBackBeforeFrom() async throws {
         try await withEntries { services, auth in
-            let all = try await services.statistics.trend(auth, range: DateRange(), unit: .kg, window: 2)
+            let all = try await services.statistics.trend(auth, range: DateRange(), unit: .kg, daily: .mean, method: .window(days: 2))
             #expect(all.map(\.weight) == [d("80"), d("79.67"), d("78")])
             #expect(all.map(\.average) == [d("80"), d("79.83"), d("78")], "day 4's window (days 3-4) holds day 4 only")
             let fromDay4 = try await services.statistics.trend(
-                auth, range: DateRange(from: CalendarDate(year: 2026, month: 1, day: 4), to: nil), unit: .kg, window: 3)
+                auth, range: DateRange(from: CalendarDate(year: 2026, month: 1, day: 4), to: nil), unit: .kg, daily: .mean,
+                method: .window(days: 3))
             #expect(fromDay4.map(\.average) == [d("78.83")], "days 2-4, reaching before from")
         }
     }

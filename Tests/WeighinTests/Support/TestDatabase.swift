@@ -25,10 +25,11 @@ enum TestDatabase {
             SELECT (SELECT count(*) FROM users WHERE id = \(id)) AS users,
                    (SELECT count(*) FROM weight_entries WHERE user_id = \(id)) AS weight_entries,
                    (SELECT count(*) FROM auth_tokens WHERE user_id = \(id)) AS auth_tokens,
-                   (SELECT count(*) FROM idempotency_keys WHERE user_id = \(id)) AS idempotency_keys
+                   (SELECT count(*) FROM idempotency_keys WHERE user_id = \(id)) AS idempotency_keys,
+                   (SELECT count(*) FROM goals WHERE user_id = \(id)) AS goals
             """)
         var counts: [String: Int] = [:]
-        for table in ["users", "weight_entries", "auth_tokens", "idempotency_keys"] {
+        for table in ["users", "weight_entries", "auth_tokens", "idempotency_keys", "goals"] {
             counts[table] = try rows[0].decode(Int.self, column: table)
         }
         return counts

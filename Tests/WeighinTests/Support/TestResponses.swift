@@ -74,7 +74,10 @@ extension JSONValue {
 /// The members of a user object.
 let userMembers: Set<String> = ["id", "email", "name", "weight_unit", "created_at"]
 /// The members of an entry object.
-let entryMembers: Set<String> = ["id", "weight", "unit", "recorded_on", "note", "created_at", "updated_at"]
+let entryMembers: Set<String> = [
+    "id", "weight", "unit", "recorded_on", "measured_at", "note", "body_fat_percent", "water_percent", "muscle_percent",
+    "visceral_fat", "source", "client_record_id", "client_version", "created_at", "updated_at",
+]
 
 /// Checks an RFC 9457 problem answer: status, `application/problem+json`, `type`/`title`/`detail`/`code` strings,
 /// `status` equal to the HTTP status, and `code` when given. Returns the body.
