@@ -2,9 +2,10 @@
 
 The shared harness (checks/harness) set up for these tests, and their own helpers:
   - `Cluster`: a private PostgreSQL cluster in a folder under /tmp (run as the `postgres` user when we are
-    root), on 127.0.0.1 only, on a port from 19000-19499, with the queries the tests check the data with;
+    root), on 127.0.0.1 only, on a port from PORTS, with the queries the tests check the data with;
   - `Server`: `weighin serve` against it (or with its own private cluster), with chosen flags (with `ops`, an
-    ops listener of its own for readiness and metrics); `PORTS`: the ports they take, 19000-19499;
+    ops listener of its own for readiness and metrics); `PORTS`: the ports they take,
+    19000-19499 unless FAULTS_PORTS says first-last;
   - `history_csv`: an import body of many rows, each note naming the import and the row;
   - `Client`, `request`: a small HTTP/1.1 client that tells a refused connection, a connection closed without
     an answer and an answer cut mid-body apart; `burst`, `raw_request`, `raw_connections`: raw sockets;
