@@ -165,14 +165,23 @@ struct Seeder {
         return #"{"target_weight":60,"unit":"kg","start_weight":110,"start_date":"\#(today.adding(days: -365))","target_date":"\#(today.adding(days: 365))"}"#
     }
 
-    /// Sends a request, retrying a few times while the server answers 503 (it sheds load while hashing).
+    /// How long one seeding request may keep being retried after 429 or 503.
+    static let retryBudget: Duration = .seconds(120)
+    /// The wait before a retry when a 429 or 503 has no `Retry-After`.
+    static let defaultRetryWait: Duration = .milliseconds(500)
+
+    /// Sends a request and, while the server answers 429 (imports beyond `--max-imports` or one per user at a
+    /// time) or 503 (it sheds load while hashing), sends it again after the answer's `Retry-After` and 0.1 s
+    /// (0.5 s without one). Retries end after `retryBudget`: a wait that would pass it returns that answer at
+    /// once, which the caller reports.
     private func send(_ request: ByteBuffer, on connection: SeedConnection) async throws -> ParsedResponse {
-        var attempt = 1
+        let deadline = ContinuousClock.now + Self.retryBudget
         while true {
             let response = try await connection.send(request)
-            guard response.status == 503, attempt < 5 else { return response }
-            attempt += 1
-            try await Task.sleep(for: .milliseconds(500))
+            guard response.status == 429 || response.status == 503 else { return response }
+            let wait = response.retryAfter.map { Duration.seconds($0) + .milliseconds(100) } ?? Self.defaultRetryWait
+            guard ContinuousClock.now + wait <= deadline else { return response }
+            try await Task.sleep(for: wait)
         }
     }
 

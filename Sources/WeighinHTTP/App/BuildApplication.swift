@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -47,7 +48,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             tokens: services.tokens, configuration: configuration.listenDatabase ?? configuration.database,
             logger: configuration.logger),
         MaintenanceService(services: services, logger: configuration.logger),
-        PoolCloser(pool: pool),
+        PoolCloser(pool: pool, logger: configuration.logger),
         // After the pool's closer: services stop in reverse order, so deliveries in flight finish and are recorded
         // before the pool closes.
         WebhookDeliveryService(
@@ -73,7 +74,10 @@ func buildRouter(
 ) -> Router<AppRequestContext> {
     let groups = RouteGroups(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
-        importExport: ImportExportRoutes(services: services, imports: ImportGate(capacity: configuration.settings.maxImports)),
+        importExport: ImportExportRoutes(
+            services: services, imports: ImportGate(capacity: configuration.settings.importLimit),
+            workers: ImportWorkers(threads: ImportWorkers.threadCount(
+                importLimit: configuration.settings.importLimit, cores: ProcessInfo.processInfo.activeProcessorCount))),
         statistics: StatisticsRoutes(services: services), goals: GoalRoutes(services: services),
         changes: ChangeRoutes(services: services), webhooks: WebhookRoutes(services: services),
         operations: OperationsRoutes(
@@ -142,11 +146,23 @@ struct MaintenanceService: Service {
 
 /// Closes the pool once the server has stopped (services shut down in reverse order, the server first), and
 /// waits until its connections are gone, so the process never exits under one still in libpq.
+///
+/// When the drain timeout passes first (the service group cancels every service), requests still waiting for the
+/// database have given up, but their statements would still run to their end (up to the statement timeout) and
+/// the pool would wait for them: they are cancelled on the server instead (`PostgresPool.abort`).
 struct PoolCloser: Service {
     let pool: PostgresPool
+    let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
-        await pool.closeAndWait()
+        await withTaskCancellationHandler {
+            await pool.closeAndWait()
+        } onCancel: {
+            let busy = pool.abort()
+            logger.warning(
+                "the drain timeout passed: cancelling the statements still running",
+                metadata: ["busy_connections": "\(busy)"])
+        }
     }
 }

@@ -138,8 +138,8 @@ extension OpenAPI {
             case .importBusy:
                 """
                 An import of this account is still running, or this instance runs as many imports as it allows \
-                (`--max-imports`, \(ServeSettings().maxImports) by default): refused before the body is read; send it \
-                again after `Retry-After` seconds.
+                (`--max-imports`, \(ServeSettings.defaultMaxImports) by default, or the pool size if smaller): \
+                refused before the body is read; send it again after `Retry-After` seconds.
                 """
             case .unavailable:
                 """
