@@ -116,7 +116,15 @@ export async function goal() {
 }
 export const setGoal = (body) => call('PUT', '/v1/goal', { json: body });
 export const clearGoal = () => call('DELETE', '/v1/goal');
-export const progress = () => call('GET', '/v1/goal/progress');
+/** The goal's progress, or null when there is no goal (cleared elsewhere since: the API answers 404). */
+export async function progress() {
+  try {
+    return await call('GET', '/v1/goal/progress');
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
 
 // Not yet in the API (API.md Part 2), and so not called here: the change feed (GET /v1/changes) would let the app
 // refresh only what changed instead of reading the range again; personal access tokens (/v1/me/tokens) and webhooks

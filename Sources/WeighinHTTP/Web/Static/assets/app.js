@@ -105,12 +105,14 @@ async function showApp(user) {
   byId('app').hidden = false;
   byId('sections').hidden = false;
   byId('user-name').textContent = user.name;
+  byId('signed-in-as').textContent = `Logged in as ${user.name} (${user.email}).`;
   byId('user-name').hidden = false;
   byId('log-out').hidden = false;
   byId('settings-unit').value = user.weight_unit;
   byId('goal-unit').textContent = user.weight_unit;
   byId('weight-heading').textContent = `Weight (${user.weight_unit})`;
   resetEntryForm();
+  state.goal = await api.goal();
   await refresh();
 }
 
@@ -174,18 +176,20 @@ for (const radio of document.querySelectorAll('input[name="range"]')) {
   radio.addEventListener('change', () => refresh());
 }
 
-/** Reads the range's entries, statistics and trend, the goal and its progress, and shows them. The latest call wins.
+/** Reads the range's entries, statistics and trend, and the goal's progress (which carries the goal, in the display
+ *  unit) when there is a goal, and shows them. The latest call wins. Whether there is a goal is asked once, when the
+ *  app starts (GET /v1/goal answers 404 when there is none), and known from then on: the app sets and clears it.
  *  (With the change feed of API.md Part 2, GET /v1/changes, this could read only what changed since.) */
 async function refresh() {
   const call = ++state.refreshes;
   const { from, words } = range();
   try {
-    const [listing, stats, trend, goal] = await Promise.all([api.entries(from), api.stats(from), api.trend(from), api.goal()]);
-    const progress = goal ? await api.progress() : null;
+    const [listing, stats, trend, progress] = await Promise.all([
+      api.entries(from), api.stats(from), api.trend(from), state.goal ? api.progress() : null]);
     if (call !== state.refreshes) return;
     state.entries = listing.entries;
     state.shownRows = pageRows;
-    state.goal = goal;
+    state.goal = progress?.goal ?? null;
     state.trend = trend.points;
     renderEntries(listing.complete, words);
     renderChart();
@@ -201,6 +205,7 @@ function renderChart() {
   const { from, words } = range();
   const newest = state.entries[0]?.recorded_on;
   const to = newest && newest > today() ? newest : today();
+  byId('legend-goal').hidden = state.goal === null;
   drawChart(byId('chart'), {
     entries: state.entries, trend: state.trend, goal: state.goal, unit: state.user.weight_unit, from, to, rangeWords: words,
   });
@@ -421,6 +426,7 @@ goalForm.addEventListener('submit', (event) => {
     const body = { target_weight: decimal(goalForm.target_weight.value), unit: state.user.weight_unit };
     if (goalForm.target_date.value) body.target_date = goalForm.target_date.value;
     const goal = await api.setGoal(body);
+    state.goal = goal;
     showNotice(goalForm, `Goal set: ${weight(goal.target_weight, goal.unit)}${goal.target_date ? ` by ${longDate(goal.target_date)}` : ''}.`);
     await refresh();
   });
@@ -429,6 +435,7 @@ goalForm.addEventListener('submit', (event) => {
 byId('goal-clear').addEventListener('click', () => {
   busy(goalForm, async () => {
     await api.clearGoal();
+    state.goal = null;
     goalForm.reset();
     showNotice(goalForm, 'Goal cleared.');
     await refresh();

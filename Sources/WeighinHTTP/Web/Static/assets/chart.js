@@ -4,7 +4,9 @@
 import { svg } from './dom.js';
 import { addDays, dateOfDay, dayNumber, longDate, monthLabel, number, shortDate, weight } from './format.js';
 
-const margin = { top: 14, right: 14, bottom: 30, left: 46 };
+// Room around the plot: the unit above it, the dates below; on the left as much as the weights' labels need.
+const margin = { top: 24, right: 14, bottom: 30 };
+const labelCharWidth = 7; // px per character of the 12 px axis labels, near enough to leave room for them
 
 /**
  * Draws the chart into `container`.
@@ -14,7 +16,7 @@ const margin = { top: 14, right: 14, bottom: 30, left: 46 };
 export function drawChart(container, data) {
   const width = Math.max(280, Math.round(container.clientWidth || 600));
   const height = width < 520 ? 240 : 300;
-  const plot = { left: margin.left, right: width - margin.right, top: margin.top, bottom: height - margin.bottom };
+  const plot = { left: 0, right: width - margin.right, top: margin.top, bottom: height - margin.bottom };
   const readings = data.entries.map((entry) => ({ x: dayNumber(entry.recorded_on) + timeOfDay(entry), entry }));
   const trend = data.trend.map((point) => ({ x: dayNumber(point.date) + 0.5, y: point.average }));
   const target = data.goal ? data.goal.target_weight : null;
@@ -37,16 +39,22 @@ export function drawChart(container, data) {
   const values = readings.map((r) => r.entry.weight).concat(trend.map((p) => p.y));
   if (target !== null) values.push(target);
   const [low, high, step] = niceScale(Math.min(...values), Math.max(...values), plot.bottom - plot.top);
+  const weightTicks = [];
+  for (let index = 0; low + index * step <= high + step / 2; index += 1) {
+    const value = low + index * step;
+    weightTicks.push({ value, label: number(value) });
+  }
+  plot.left = Math.max(34, Math.max(...weightTicks.map((tick) => tick.label.length)) * labelCharWidth + 12);
   const x = (day) => plot.left + ((day - firstDay) / (lastDay - firstDay)) * (plot.right - plot.left);
   const y = (value) => plot.bottom - ((value - low) / (high - low)) * (plot.bottom - plot.top);
 
   const axes = svg('g', { class: 'axis' });
-  for (let value = low; value <= high + step / 2; value += step) {
-    const at = y(value);
+  for (const tick of weightTicks) {
+    const at = y(tick.value);
     axes.append(svg('line', { class: 'grid', x1: plot.left, x2: plot.right, y1: at, y2: at }));
-    axes.append(svg('text', { x: plot.left - 6, y: at + 4, 'text-anchor': 'end', text: number(value) }));
+    axes.append(svg('text', { x: plot.left - 6, y: at + 4, 'text-anchor': 'end', text: tick.label }));
   }
-  axes.append(svg('text', { x: 4, y: plot.top - 2, text: data.unit }));
+  axes.append(svg('text', { x: plot.left - 6, y: 12, 'text-anchor': 'end', text: data.unit }));
   axes.append(svg('line', { class: 'baseline', x1: plot.left, x2: plot.right, y1: plot.bottom, y2: plot.bottom }));
   for (const tick of dateTicks(firstDay, lastDay, plot.right - plot.left)) {
     const at = x(tick.day);
