@@ -11,7 +11,7 @@ import time
 from urllib.parse import urlsplit
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -80,9 +80,12 @@ class Browser:
         return found[0]
 
     def wait(self, what: str, condition, timeout=15):
-        """Waits until `condition()` is truthy; its value. AssertionError naming `what` on timeout."""
+        """Waits until `condition()` is truthy; its value. AssertionError naming `what` on timeout. A condition that
+        fails an assertion or meets an element the app has just drawn anew is asked again."""
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda _: condition())
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=(AssertionError, StaleElementReferenceException)).until(
+                lambda _: condition())
         except TimeoutException:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
 

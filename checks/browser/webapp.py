@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """The web app at `/` and the API reference at `/docs` in a real browser (Debian's Chromium, through Selenium),
-against a `weighin serve` started here, as a person would use them: the reference renders from /openapi.json;
-sign-up by keyboard alone; the token in sessionStorage, never a cookie or localStorage; log out, a wrong password's
-alert, log in; entries added (one with a note of HTML, shown as text), imported from a CSV file, listed, charted
-(a circle per reading, the trend and the goal as lines, the range picker), edited and deleted; the goal set, told in
-words and cleared; CSV and JSON exports downloaded and read; the display unit and the password changed; the account
-deleted after its confirmation. No horizontal scroll at 375 px. Every step checks the browser's console: no script
-error, no Content-Security-Policy or Trusted Types violation, no failed request but the ones a step expects.
+against a `weighin serve` started here, as a person would use them: the reference renders from /openapi.json and
+fits 375 px; sign-up by keyboard alone; the token in sessionStorage, never a cookie or localStorage; log out, a wrong
+password's alert, log in; entries added (one with a note of HTML, shown as text; one by keyboard), imported from a
+CSV file, listed, charted (a circle per reading, the trend and the goal as lines, the range picker), edited and
+deleted; the goal set, told in words and cleared; CSV and JSON exports downloaded and read, the JSON one imported
+again; the display unit and the password changed; the account deleted after its confirmation; no horizontal scroll
+at 375 px. Every step checks the browser's console: no script error, no Content-Security-Policy or Trusted Types
+violation, no failed request but the ones a step expects.
 
-Screenshots (desktop light and dark, 375 px, the reference, and one of any failing step) go to the output folder
-for a person to look at.
+Screenshots go to the output folder for a person to look at: app-desktop.png (the main screen down to the chart),
+app-desktop-dark.png, app-desktop-full.png, app-375.png and app-375-full.png, welcome.png, docs.png, docs-375.png,
+and failure-STEP.png for a step that failed.
 
   checks/browser/webapp.py OUTPUT_DIR        (run by checks/browser/run, with Selenium's virtual environment)
   WEIGHIN_BIN   the weighin binary (default: `swift build --product weighin`)
@@ -109,6 +111,11 @@ class Walk:
         self.b.find("#filter").clear()
         self.b.find("#filter").send_keys(" ", Keys.BACKSPACE)
         self.shot("docs.png")
+        self.b.viewport(375, 812, mobile=True)
+        overflow = self.b.horizontal_overflow()
+        assert overflow <= 0, f"/docs scrolls sideways by {overflow} px at 375 px"
+        self.shot("docs-375.png", until="#reference > .intro")
+        self.b.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         self.b.assert_clean_console("/docs")
 
     def welcome(self):
@@ -182,8 +189,10 @@ class Walk:
         assert not self.b.find_all("#entries-body b, #entries-body img, #entries-body script"), "a note became HTML"
         # A script of the note's that ran would have opened an alert, and Selenium's next command would fail.
 
-        self.b.type_into(self.b.by_label("Weight"), "81.0")
-        self.b.button("Save entry").click()
+        # By keyboard: the focus is back on Weight after saving; Enter there saves the form.
+        active = self.b.driver.switch_to.active_element
+        assert active.get_attribute("id") == "entry-weight", f"the focus is on {active.get_attribute('id')!r}"
+        ActionChains(self.b.driver).send_keys("81.0", Keys.ENTER).perform()
         self.b.wait_text('#entry-form [role="status"]', "Saved: 81 kg")
         self.wait_refreshed(2)
         self.b.assert_clean_console("adding entries")
@@ -266,10 +275,15 @@ class Walk:
         assert len(records) == 1 + 61, f"{len(records) - 1} rows exported"
         assert [r[0] for r in records[1:]] == sorted(r[0] for r in records[1:]), "not oldest first"
         self.b.button("Export JSON").click()
-        with open(self.b.downloaded(".json")) as f:
+        path = self.b.downloaded(".json")
+        with open(path) as f:
             exported = json.load(f)
-        entries = exported if isinstance(exported, list) else exported.get("entries", [])
-        assert len(entries) == 61, f"{len(entries)} entries in the JSON export"
+        assert isinstance(exported, list) and len(exported) == 61, f"the JSON export: {str(exported)[:200]}"
+        # The JSON export imports as it is: every entry once more.
+        self.b.by_label("CSV or JSON file").send_keys(path)
+        self.b.button("Import").click()
+        self.b.wait_text('#import-form [role="status"]', f"Imported 61 entries from {os.path.basename(path)}")
+        self.wait_refreshed(122)
         self.b.assert_clean_console("exports")
 
     def looks(self):
