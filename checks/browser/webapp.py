@@ -125,6 +125,27 @@ class Walk:
         self.shot("welcome.png")
         self.b.assert_clean_console("/ signed out")
 
+    def console_check_sees_violations(self):
+        """The console check itself: an image from another site, an inline style and HTML given to innerHTML are
+        refused by the page's policy, and each refusal reaches the console this test reads (the address is a
+        documentation one, TEST-NET-3, never fetched)."""
+        self.b.script("""
+            const image = document.createElement('img');
+            image.src = 'http://203.0.113.7/pixel.png';
+            document.body.append(image);
+            document.body.setAttribute('style', 'outline: 1px solid red');
+            try { document.createElement('div').innerHTML = '<b>markup</b>'; } catch (error) { console.error(error.message); }
+            image.remove();
+            document.body.removeAttribute('style');""")
+        seen: list[str] = []
+
+        def reported(refusal):
+            seen.extend(self.b.console_problems())
+            return any(refusal in line for line in seen)
+
+        for refusal in ("img-src", "style-src", "TrustedHTML"):
+            self.b.wait(f"a console report of the refused {refusal} (seen: {seen})", lambda: reported(refusal), 5)
+
     def keyboard_sign_up(self):
         """Sign-up by keyboard alone: Tab to `Create an account`, fill the form, Enter on `Sign up`."""
         keys = ActionChains(self.b.driver)
@@ -367,7 +388,7 @@ class Walk:
             self.b.assert_clean_console(f"reloading {path}")
 
 
-STEPS = ["api_reference", "welcome", "keyboard_sign_up", "token_storage", "log_out_wrong_password_log_in",
+STEPS = ["api_reference", "welcome", "console_check_sees_violations", "keyboard_sign_up", "token_storage", "log_out_wrong_password_log_in",
          "add_entries", "import_csv", "chart", "goal", "edit", "delete", "export", "looks", "settings",
          "clear_goal", "delete_account", "reload_clean"]
 

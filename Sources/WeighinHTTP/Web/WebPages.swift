@@ -32,10 +32,14 @@ struct WebPages: Sendable {
         }
     }
 
-    /// The methods served at a concrete path, like `RouteTable.methods(forPath:)`: for a 405's `Allow`.
+    /// The methods served at a concrete path, like `RouteTable.methods(forPath:)`: for a 405's `Allow`. A path
+    /// matches one of `paths` segment by segment, a `{…}` segment matching any one.
     func methods(forPath path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/")
-        let known = segments.isEmpty || segments == ["docs"] || (segments.count == 2 && segments[0] == "assets")
+        let known = Self.paths.contains { pattern in
+            let parts = pattern.split(separator: "/")
+            return parts.count == segments.count && zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }
         return known ? [.get, .head] : []
     }
 
