@@ -57,7 +57,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         // Readiness and metrics (and liveness) on a listener of their own, loopback by default: they tell failure
         // counts and cost database statements, so the public port does not serve them.
         let opsRouter = buildRouter(
-            RouteTable(routes: RouteTable.all.routes.filter { $0.operational || $0.path == "/healthz" }),
+            RouteTable(routes: RouteTable.all.routes.filter { $0.operational || $0.path == "/healthz" }), pages: nil,
             services: services, configuration: configuration, metrics: metrics)
         app.addServices(Application(
             router: opsRouter,
@@ -68,9 +68,10 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
 }
 
 /// The router: middleware (request id and access log, metrics, problem JSON) around every route, and the bearer
-/// check around authenticated ones.
+/// check around authenticated ones; the web app's pages beside the API's routes, unless `pages` is nil.
 func buildRouter(
-    _ table: RouteTable = .all, services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics
+    _ table: RouteTable = .all, pages: WebPages? = WebPages(files: .bundled), services: WeighinServices,
+    configuration: AppConfiguration, metrics: AppMetrics
 ) -> Router<AppRequestContext> {
     let groups = RouteGroups(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
@@ -89,7 +90,8 @@ func buildRouter(
     if !configuration.settings.corsOrigins.isEmpty {
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.settings.corsOrigins))
     }
-    router.add(middleware: ProblemMiddleware(routes: table, metrics: metrics))
+    router.add(middleware: ProblemMiddleware(routes: table, pages: pages, metrics: metrics))
+    pages?.add(to: router)
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
         .add(middleware: NoStoreMiddleware())
     let personal = router.group().add(middleware: NoStoreMiddleware())

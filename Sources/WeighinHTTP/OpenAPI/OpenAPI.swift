@@ -92,7 +92,9 @@ public enum OpenAPI {
             query parameter, else the user's `weight_unit`): exactly as entered when that is the entered unit, \
             otherwise converted and rounded half away from zero to \(EntryRules.weightPlaces) decimals (180.2 lb \
             shows as \(poundShown) kg; 80 kg as \(kilogramsShown) lb). A request that cannot get a database \
-            connection in time answers 503 `unavailable` with `Retry-After`. Every response carries `X-Request-ID`.
+            connection in time answers 503 `unavailable` with `Retry-After`. Every response carries `X-Request-ID`. \
+            For people, the server also serves this document as a readable reference at `/docs` and a web app \
+            built on these calls at `/`: pages, not operations, and so not listed here.
             """
     }
 
