@@ -165,14 +165,19 @@ struct Seeder {
         return #"{"target_weight":60,"unit":"kg","start_weight":110,"start_date":"\#(today.adding(days: -365))","target_date":"\#(today.adding(days: 365))"}"#
     }
 
-    /// Sends a request, retrying a few times while the server answers 503 (it sheds load while hashing).
+    /// Sends a request, retrying while the server sheds load: a few times on 503 (it sheds load while hashing), and
+    /// for up to a minute on 429 (every sign-up and log-in of the seeding comes from one address, whose request
+    /// budget they may exhaust; imports beyond the server's limit are refused the same way).
     private func send(_ request: ByteBuffer, on connection: SeedConnection) async throws -> ParsedResponse {
         var attempt = 1
         while true {
             let response = try await connection.send(request)
-            guard response.status == 503, attempt < 5 else { return response }
+            switch response.status {
+            case 503 where attempt < 5: try await Task.sleep(for: .milliseconds(500))
+            case 429 where attempt < 60: try await Task.sleep(for: .seconds(1))
+            default: return response
+            }
             attempt += 1
-            try await Task.sleep(for: .milliseconds(500))
         }
     }
 

@@ -23,9 +23,10 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     }
     let metrics = AppMetrics()
     let separateOps = settings.opsPort != nil
+    let limiter = RateLimiter(rate: settings.rateLimit, burst: settings.rateBurst)
     let router = buildRouter(
         RouteTable(routes: RouteTable.all.routes.filter { !separateOps || !$0.operational }), services: services,
-        configuration: configuration, metrics: metrics)
+        configuration: configuration, metrics: metrics, limiter: limiter)
     let headTimeout = TimeAmount(settings.idleTimeout)
     let bodyTimeout = TimeAmount(settings.bodyTimeout)
     var app = Application(
@@ -45,6 +46,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             tokens: services.tokens, configuration: configuration.listenDatabase ?? configuration.database,
             logger: configuration.logger),
         MaintenanceService(services: services, logger: configuration.logger),
+        RateLimitSweeper(limiter: limiter),
         PoolCloser(pool: pool))
     if let opsPort = settings.opsPort {
         // Readiness and metrics (and liveness) on a listener of their own, loopback by default: they tell failure
@@ -60,15 +62,17 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     return app
 }
 
-/// The router: middleware (request id and access log, metrics, problem JSON) around every route, and the bearer
-/// check around authenticated ones.
+/// The router: middleware (request id and access log, metrics, the rate limit when given, problem JSON) around every
+/// route, and the bearer check around authenticated ones.
 func buildRouter(
-    _ table: RouteTable = .all, services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics
+    _ table: RouteTable = .all, services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics,
+    limiter: RateLimiter? = nil
 ) -> Router<AppRequestContext> {
     let groups = RouteGroups(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
         importExport: ImportExportRoutes(services: services, imports: ImportGate(capacity: configuration.settings.maxImports)),
         statistics: StatisticsRoutes(services: services), goals: GoalRoutes(services: services),
+        tokens: TokenRoutes(services: services),
         operations: OperationsRoutes(
             services: services, migrations: configuration.migrations, metrics: metrics,
             openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))
@@ -78,6 +82,7 @@ func buildRouter(
     if !configuration.settings.corsOrigins.isEmpty {
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.settings.corsOrigins))
     }
+    if let limiter { router.add(middleware: RateLimitMiddleware(limiter: limiter)) }
     router.add(middleware: ProblemMiddleware(routes: table, metrics: metrics))
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
         .add(middleware: NoStoreMiddleware())
@@ -86,7 +91,12 @@ func buildRouter(
         let handler = route.handler(groups)
         let path = RouterPath(route.routerPath)
         if route.authenticated {
-            authenticated.on(path, method: route.method) { try await handler($0, $1) }
+            // The token's scope is checked before the handler reads anything of the body.
+            let requirement = route.requirement
+            authenticated.on(path, method: route.method) { request, context in
+                try context.caller().require(requirement)
+                return try await handler(request, context)
+            }
         } else if route.carriesPersonalData {
             personal.on(path, method: route.method) { try await handler($0, $1) }
         } else {
@@ -128,6 +138,20 @@ struct MaintenanceService: Service {
                     logger.warning("purging expired rows failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(600))
+            }
+        }
+    }
+}
+
+/// Drops the rate limiter's idle buckets every ten seconds, so its memory follows the clients active now.
+struct RateLimitSweeper: Service {
+    let limiter: RateLimiter
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(10))
+                limiter.sweep()
             }
         }
     }

@@ -52,9 +52,20 @@ extension OpenAPI {
 
         static let noContentName = "NoContent"
 
-        /// The component response of `noContent`.
+        /// The component response of `noContent` (only calls under `/v1/` answer it, so it has the rate limit's
+        /// headers).
         static var noContentDefinition: JSONValue {
-            ["description": "Done; no body.", "headers": Header.object([])]
+            ["description": "Done; no body.", "headers": Header.object([.rateLimitPolicy, .rateLimit])]
+        }
+
+        /// This answer with the rate limit's headers when it is a success of its own (calls under `/v1/`).
+        var withRateLimitHeaders: Answer {
+            guard case .success(let status, let description, let content, let headers, let links) = self else {
+                return self
+            }
+            return .success(
+                status: status, description: description, content: content,
+                headers: headers + [.rateLimitPolicy, .rateLimit], links: links)
         }
     }
 
@@ -64,6 +75,8 @@ extension OpenAPI {
         case retryAfter = "RetryAfter"
         case wwwAuthenticate = "WWWAuthenticate"
         case entryLocation = "EntryLocation"
+        case rateLimitPolicy = "RateLimitPolicy"
+        case rateLimit = "RateLimit"
 
         /// The header's HTTP name.
         var name: String {
@@ -72,6 +85,8 @@ extension OpenAPI {
             case .retryAfter: "Retry-After"
             case .wwwAuthenticate: "WWW-Authenticate"
             case .entryLocation: "Location"
+            case .rateLimitPolicy: "RateLimit-Policy"
+            case .rateLimit: "RateLimit"
             }
         }
 
@@ -89,6 +104,20 @@ extension OpenAPI {
                 case .wwwAuthenticate: (
                     "Always `Bearer` (possibly with parameters).",
                     ["type": "string", "pattern": #"^[Bb][Ee][Aa][Rr][Ee][Rr]\b"#]
+                )
+                case .rateLimitPolicy: (
+                    """
+                    The client's request budget (IETF httpapi-ratelimit-headers): a token bucket of `q` requests that \
+                    refills in `w` seconds, `"default";q=1000;w=10` by default. On every answer under `/v1/`.
+                    """,
+                    ["type": "string", "pattern": #"^"default";q=[0-9]+;w=[0-9]+$"#]
+                )
+                case .rateLimit: (
+                    """
+                    What is left of the budget: `r` requests now, and `t` seconds until the bucket is full again, \
+                    e.g. `"default";r=999;t=1`. On every answer under `/v1/`.
+                    """,
+                    ["type": "string", "pattern": #"^"default";r=[0-9]+;t=[0-9]+$"#]
                 )
                 case .entryLocation: (
                     "Path of the new entry: `/v1/entries/{id}`.",

@@ -9,6 +9,9 @@ extension OpenAPI {
         case entry = "Entry"
         case entryList = "EntryList"
         case token = "Token"
+        case tokenSummary = "TokenSummary"
+        case createdToken = "CreatedToken"
+        case tokenList = "TokenList"
         case datedWeight = "DatedWeight"
         case stats = "Stats"
         case trendPoint = "TrendPoint"
@@ -23,6 +26,7 @@ extension OpenAPI {
         case userUpdate = "UserUpdate"
         case credentials = "Credentials"
         case passwordChange = "PasswordChange"
+        case personalTokenCreate = "PersonalTokenCreate"
         case entryCreate = "EntryCreate"
         case entryUpdate = "EntryUpdate"
         case importEntry = "ImportEntry"
@@ -45,6 +49,9 @@ extension OpenAPI {
             case .entry: Self.entryDefinition
             case .entryList: Self.entryListDefinition
             case .token: Self.tokenDefinition
+            case .tokenSummary: Self.tokenSummaryDefinition(created: false)
+            case .createdToken: Self.tokenSummaryDefinition(created: true)
+            case .tokenList: Self.tokenListDefinition
             case .datedWeight: Self.datedWeightDefinition
             case .stats: Self.statsDefinition
             case .trendPoint: Self.trendPointDefinition
@@ -59,6 +66,7 @@ extension OpenAPI {
             case .userUpdate: Self.userUpdateDefinition
             case .credentials: Self.credentialsDefinition
             case .passwordChange: Self.passwordChangeDefinition
+            case .personalTokenCreate: Self.personalTokenCreateDefinition
             case .entryCreate: Self.entryDefinition(required: true)
             case .entryUpdate: Self.entryDefinition(required: false)
             case .importEntry: Self.importEntryDefinition

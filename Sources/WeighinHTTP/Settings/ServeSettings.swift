@@ -46,6 +46,11 @@ public struct ServeSettings: Sendable {
     public var maxConnections = 4096
     /// Imports running at once on this instance (one per user at a time); more answer 429.
     public var maxImports = 2
+    /// Requests per second each client (bearer token, or address without one) may make on this instance, on
+    /// average.
+    public var rateLimit = 100
+    /// Requests a client may make at once above the average (the token bucket's size).
+    public var rateBurst = 1000
     /// Browser origins allowed by CORS (`*` for any); empty for none.
     public var corsOrigins: [String] = []
     /// How long in-flight requests may take to finish after SIGTERM.
@@ -68,6 +73,8 @@ public struct ServeSettings: Sendable {
         if !(1...poolSize).contains(maxImports) {
             problems.append("the import limit must be from 1 to the pool size (each import holds a connection)")
         }
+        if rateLimit < 1 { problems.append("the rate limit must be at least 1 request per second") }
+        if rateBurst < 1 { problems.append("the rate burst must be at least 1 request") }
         if service.tokenLifetime < .seconds(60) { problems.append("the token lifetime must be at least 1m") }
         guard production else { return problems }
         if service.passwordHashCost < 12 {

@@ -20,6 +20,7 @@ struct OperationsRouteTests {
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
         // Part 2
         "PUT /v1/goal", "GET /v1/goal", "DELETE /v1/goal", "GET /v1/goal/progress",
+        "POST /v1/me/tokens", "GET /v1/me/tokens", "DELETE /v1/me/tokens/{id}",
     ]
 
     struct Sample {

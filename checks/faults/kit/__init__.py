@@ -27,11 +27,11 @@ from .load import (Log, Writes, count_by, join_all, percentile, reader_loop, rec
                    verify_writes, writer_loop)
 from .raw import burst, raw_connections, raw_request  # noqa: E402
 from .report import Report, run_test  # noqa: E402
-from .fixtures import (HERE, Cluster, Server, TableLock, loadtest, raise_fd_limit, read_loadtest,  # noqa: E402
+from .fixtures import (HERE, NO_RATE_LIMIT, Cluster, Server, TableLock, loadtest, raise_fd_limit, read_loadtest,  # noqa: E402
                     stop_cluster_at_exit, workdir)
 
 __all__ = [
-    "HERE", "Client", "Cluster", "Log", "PASSWORD", "Report", "Server", "TableLock", "Writes", "burst", "count_by",
+    "HERE", "NO_RATE_LIMIT", "Client", "Cluster", "Log", "PASSWORD", "Report", "Server", "TableLock", "Writes", "burst", "count_by",
     "entry_body", "join_all", "loadtest", "new_user", "percentile", "raw_connections", "raw_request",
     "read_loadtest", "reader_loop", "record", "request", "run_test", "start_threads", "stop_cluster_at_exit",
     "verify_writes", "workdir", "writer_loop",

@@ -15,7 +15,13 @@ from harness.binaries import SQL_DIR, weighin_bin
 from harness.ports import Ports
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # checks/faults
-PORTS = Ports(19000, 19499)
+# FAULTS_PORTS=first-last moves the range (for a run beside another that uses the default one).
+PORTS = Ports(*(int(p) for p in os.environ.get("FAULTS_PORTS", "19000-19499").split("-", 1)))
+
+# Server flags that lift the per-client request budget (`--rate-limit`), for tests whose load from one address or
+# one token is the point (bursts of 1,500 requests, floods of connections, generated requests): the budget is not
+# what they test, and its 429s would hide what they do.
+NO_RATE_LIMIT = ("--rate-limit", "1000000", "--rate-burst", "1000000")
 
 
 def raise_fd_limit(most: int):
