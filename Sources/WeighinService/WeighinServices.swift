@@ -18,17 +18,20 @@ public struct ServiceConfiguration: Sendable {
     /// Whether webhook URLs must resolve to public addresses only (production: requests never reach the service's
     /// own network); checked at creation and again before each delivery.
     public var webhookPublicAddressesOnly = false
+    /// A token's `last_used_at` is written at most this often.
+    public var tokenUseRecordInterval: Duration
 
     public init(
         tokenLifetime: Duration = .seconds(30 * 86_400), passwordHashCost: Int = 12,
         hashingThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1), hashingQueueLimit: Int = 32,
-        tokenCacheTimeToLive: Duration = .seconds(10)
+        tokenCacheTimeToLive: Duration = .seconds(10), tokenUseRecordInterval: Duration = .seconds(60)
     ) {
         self.tokenLifetime = tokenLifetime
         self.passwordHashCost = passwordHashCost
         self.hashingThreads = hashingThreads
         self.hashingQueueLimit = hashingQueueLimit
         self.tokenCacheTimeToLive = tokenCacheTimeToLive
+        self.tokenUseRecordInterval = tokenUseRecordInterval
     }
 }
 
@@ -63,7 +66,8 @@ public final class WeighinServices: Sendable {
             queueLimit: configuration.hashingQueueLimit)
         tokens = TokenService(
             database: database, lifetime: configuration.tokenLifetime,
-            cacheTimeToLive: configuration.tokenCacheTimeToLive)
+            cacheTimeToLive: configuration.tokenCacheTimeToLive,
+            useRecordInterval: configuration.tokenUseRecordInterval)
         accounts = AccountService(database: database, hasher: hasher, tokens: tokens)
         entries = EntryService(database: database, cursorKey: secret)
         idempotency = IdempotentReplay(database: database)

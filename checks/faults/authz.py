@@ -25,7 +25,7 @@ BODIES = {
 def main(report: h.Report):
     base = h.workdir("authz")
     cluster = h.Cluster(base).create()
-    server = h.Server(base, cluster.url, args=("--hash-cost", "4", "--log-level", "warning")).start()
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--hash-cost", "4", "--log-level", "warning")).start()
     url = server.url
     doc = h.request(url, "GET", "/openapi.json").json()
     a, b = h.new_user(url, "owner"), h.new_user(url, "other")

@@ -22,7 +22,7 @@ POOL_TIMEOUT = 2.0
 def main(report: h.Report):
     base = h.workdir("backendkill")
     cluster = h.Cluster(base).create()
-    server = h.Server(base, cluster.url, args=("--pool-size", "4", "--pool-timeout", f"{POOL_TIMEOUT:g}s",
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--pool-size", "4", "--pool-timeout", f"{POOL_TIMEOUT:g}s",
                                                 "--hash-cost", "4", "--log-level", "warning")).start()
     users = [h.new_user(server.url) for _ in range(4)]
     log, writes, stop = h.Log(), h.Writes(), threading.Event()

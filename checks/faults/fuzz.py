@@ -188,7 +188,7 @@ def auth_header(rng, token):
 def main(report: h.Report):
     base = h.workdir("fuzz")
     cluster = h.Cluster(base).create()
-    server = h.Server(base, cluster.url, args=("--hash-cost", "4", "--log-level", "warning", "--access-log", "off")).start()
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--hash-cost", "4", "--log-level", "warning", "--access-log", "off")).start()
     url = server.url
     doc = h.request(url, "GET", "/openapi.json").json()
     rng = random.Random(SEED)

@@ -57,7 +57,7 @@ def raw_exchange(port, data: bytes, timeout=10.0):
 def main(report: h.Report):
     base = h.workdir("limits")
     cluster = h.Cluster(base).create()
-    server = h.Server(base, cluster.url, args=("--hash-cost", "4", "--log-level", "warning")).start()
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--hash-cost", "4", "--log-level", "warning")).start()
     url = server.url
     user = h.new_user(url)
     tok = user.token
@@ -170,7 +170,7 @@ def main(report: h.Report):
     # --- concurrent connections
     limit = 300
     s2 = h.Server(base, cluster.url, name="serve-maxconn",
-                  args=("--max-connections", str(limit), "--hash-cost", "4", "--log-level", "warning",
+                  args=h.NO_RATE_LIMIT + ("--max-connections", str(limit), "--hash-cost", "4", "--log-level", "warning",
                         "--access-log", "off")).start()
     baseline = s2.fd_count()
     socks = h.raw_connections(s2.url, 2 * limit, timeout=0.3)  # beyond the listen backlog a connect just waits

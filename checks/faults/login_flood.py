@@ -88,7 +88,7 @@ def measure_listing(base, token, seconds):
 def main(report: h.Report):
     base = h.workdir("login")
     cluster = h.Cluster(base).create()
-    server = h.Server(base, cluster.url, args=("--hash-cost", "12", "--log-level", "warning",
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--hash-cost", "12", "--log-level", "warning",
                                                 "--access-log", "off")).start()
     url = server.url
     SERVER_PID[0] = server.pid

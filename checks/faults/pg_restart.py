@@ -56,7 +56,7 @@ def recovery(items, t_up, baseline_rate):
 def main(report: h.Report):
     base = h.workdir("pgrestart")
     cluster = h.Cluster(base).create()
-    server = h.Server(base, cluster.url, args=("--pool-size", "4", "--pool-timeout", f"{POOL_TIMEOUT:g}s",
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--pool-size", "4", "--pool-timeout", f"{POOL_TIMEOUT:g}s",
                                                 "--hash-cost", "4", "--log-level", "warning")).start()
     report.note(f"server {server.url}, PostgreSQL 127.0.0.1:{cluster.port}, pool 4, pool timeout {POOL_TIMEOUT:g}s")
 

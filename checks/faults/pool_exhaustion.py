@@ -36,7 +36,7 @@ def main(report: h.Report):
     base = h.workdir("pool")
     cluster = h.Cluster(base).create()
     # statement_timeout well above the ~30 s that B's statements stay stalled, so they are not cancelled.
-    server = h.Server(base, cluster.url, args=("--pool-size", str(POOL), "--pool-timeout", f"{POOL_TIMEOUT:g}s",
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--pool-size", str(POOL), "--pool-timeout", f"{POOL_TIMEOUT:g}s",
                                                 "--statement-timeout", "120s", "--hash-cost", "4", "--log-level", "warning",
                                                 "--access-log", "off")).start()
     user = h.new_user(server.url)

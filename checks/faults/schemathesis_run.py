@@ -31,7 +31,7 @@ def main(report: h.Report):
 
     base = h.workdir("schemathesis")
     cluster = h.Cluster(base).create()
-    server = h.Server(base, cluster.url, args=("--hash-cost", "4", "--log-level", "warning", "--access-log", "off")).start()
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--hash-cost", "4", "--log-level", "warning", "--access-log", "off")).start()
     junit = os.path.join(base, "junit.xml")
     env = dict(os.environ, WEIGHIN_URL=server.url, SCHEMATHESIS_HOOKS="schemathesis_hooks",
                PYTHONPATH=h.HERE + os.pathsep + os.environ.get("PYTHONPATH", ""), NO_COLOR="1")

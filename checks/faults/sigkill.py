@@ -22,7 +22,7 @@ ROUNDS = 3
 def main(report: h.Report):
     base = h.workdir("sigkill")
     cluster = h.Cluster(base).create()
-    args = ("--pool-size", "4", "--hash-cost", "4", "--log-level", "warning", "--access-log", "off")
+    args = h.NO_RATE_LIMIT + ("--pool-size", "4", "--hash-cost", "4", "--log-level", "warning", "--access-log", "off")
     writes = h.Writes()
     bodies = {}
     lock = threading.Lock()

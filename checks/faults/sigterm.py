@@ -58,7 +58,7 @@ def pid_alive(pid):
 
 def phase_load(report, base, cluster):
     server = h.Server(base, cluster.url, name="serve1",
-                      args=("--pool-size", "4", "--pool-timeout", "5s", "--hash-cost", "4", "--log-level", "warning",
+                      args=h.NO_RATE_LIMIT + ("--pool-size", "4", "--pool-timeout", "5s", "--hash-cost", "4", "--log-level", "warning",
                             "--drain-timeout", f"{DRAIN:g}s")).start()
     users = [h.new_user(server.url) for _ in range(4)]
     log, writes, stop = h.Log(), h.Writes(), threading.Event()
@@ -144,7 +144,7 @@ def phase_load(report, base, cluster):
 def phase_private(report, base):
     data_dir = os.path.join(base, "private")
     server = h.Server(base, None, data_dir=data_dir, name="serve-private",
-                      args=("--hash-cost", "4", "--log-level", "info", "--access-log", "off"))
+                      args=h.NO_RATE_LIMIT + ("--hash-cost", "4", "--log-level", "info", "--access-log", "off"))
 
     h.stop_cluster_at_exit(data_dir)
     server.start(ready_timeout=180)
@@ -171,7 +171,7 @@ def phase_private(report, base):
 def phase_drain_bound(report, base, cluster):
     drain = 2.0
     server = h.Server(base, cluster.url, name="serve3",
-                      args=("--pool-size", "2", "--hash-cost", "4", "--log-level", "warning",
+                      args=h.NO_RATE_LIMIT + ("--pool-size", "2", "--hash-cost", "4", "--log-level", "warning",
                             "--drain-timeout", f"{drain:g}s")).start()
     user = h.new_user(server.url)
     lock = h.TableLock(cluster, seconds=120).__enter__()

@@ -107,9 +107,9 @@ def main(report: h.Report):
     base = h.workdir("slow")
     cluster = h.Cluster(base).create()
     s1 = h.Server(base, cluster.url, name="serve-deadlines",
-                  args=("--idle-timeout", f"{HEAD:g}s", "--body-timeout", f"{BODY:g}s", "--hash-cost", "4",
+                  args=h.NO_RATE_LIMIT + ("--idle-timeout", f"{HEAD:g}s", "--body-timeout", f"{BODY:g}s", "--hash-cost", "4",
                         "--log-level", "warning")).start()
-    s2 = h.Server(base, cluster.url, name="serve-default", args=("--hash-cost", "4", "--log-level", "warning",
+    s2 = h.Server(base, cluster.url, name="serve-default", args=h.NO_RATE_LIMIT + ("--hash-cost", "4", "--log-level", "warning",
                                                                   "--access-log", "off")).start()
     u1 = h.new_user(s1.url)
     u2 = h.new_user(s2.url)

@@ -27,7 +27,7 @@ ROUNDS = 5
 def main(report: h.Report):
     base = h.workdir("stmt")
     cluster = h.Cluster(base).create()
-    server = h.Server(base, cluster.url, args=("--pool-size", "1", "--pool-timeout", f"{POOL_TIMEOUT:g}s",
+    server = h.Server(base, cluster.url, args=h.NO_RATE_LIMIT + ("--pool-size", "1", "--pool-timeout", f"{POOL_TIMEOUT:g}s",
                                                 "--statement-timeout", f"{STATEMENT_TIMEOUT:g}s",
                                                 "--hash-cost", "4", "--log-level", "warning")).start()
     user = h.new_user(server.url)

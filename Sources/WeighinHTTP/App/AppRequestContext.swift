@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import WeighinService
 
 /// The request context: the request id, and who is calling once the bearer token has been checked.
@@ -9,10 +10,14 @@ public struct AppRequestContext: RequestContext {
     public var requestID: String
     /// Set by `BearerAuthMiddleware` on authenticated routes.
     public var authentication: Authentication?
+    /// The address the connection comes from (nil in tests that skip the network): the rate limit's key for calls
+    /// without a token.
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         requestID = ""
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// The caller; throws 401 when the route was reached without authentication.

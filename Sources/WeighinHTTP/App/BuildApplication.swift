@@ -26,9 +26,10 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     }
     let metrics = AppMetrics()
     let separateOps = settings.opsPort != nil
+    let limiter = RateLimiter(rate: settings.rateLimit, burst: settings.rateBurst)
     let router = buildRouter(
         RouteTable(routes: RouteTable.all.routes.filter { !separateOps || !$0.operational }), services: services,
-        configuration: configuration, metrics: metrics)
+        configuration: configuration, metrics: metrics, limiter: limiter)
     let headTimeout = TimeAmount(settings.idleTimeout)
     let bodyTimeout = TimeAmount(settings.bodyTimeout)
     var app = Application(
@@ -48,6 +49,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             tokens: services.tokens, configuration: configuration.listenDatabase ?? configuration.database,
             logger: configuration.logger),
         MaintenanceService(services: services, logger: configuration.logger),
+        RateLimitSweeper(limiter: limiter),
         PoolCloser(pool: pool, logger: configuration.logger),
         // After the pool's closer: services stop in reverse order, so deliveries in flight finish and are recorded
         // before the pool closes.
@@ -67,11 +69,12 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     return app
 }
 
-/// The router: middleware (request id and access log, metrics, problem JSON) around every route, and the bearer
-/// check around authenticated ones; the web app's pages beside the API's routes, unless `pages` is nil.
+/// The router: middleware (request id and access log, metrics, the rate limit when given, problem JSON) around every
+/// route, and the bearer check around authenticated ones; the web app's pages beside the API's routes, unless
+/// `pages` is nil.
 func buildRouter(
     _ table: RouteTable = .all, pages: WebPages? = WebPages(files: .bundled), services: WeighinServices,
-    configuration: AppConfiguration, metrics: AppMetrics
+    configuration: AppConfiguration, metrics: AppMetrics, limiter: RateLimiter? = nil
 ) -> Router<AppRequestContext> {
     let groups = RouteGroups(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
@@ -81,6 +84,7 @@ func buildRouter(
                 importLimit: configuration.settings.importLimit, cores: ProcessInfo.processInfo.activeProcessorCount))),
         statistics: StatisticsRoutes(services: services), goals: GoalRoutes(services: services),
         changes: ChangeRoutes(services: services), webhooks: WebhookRoutes(services: services),
+        tokens: TokenRoutes(services: services),
         operations: OperationsRoutes(
             services: services, migrations: configuration.migrations, metrics: metrics,
             openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))
@@ -90,6 +94,7 @@ func buildRouter(
     if !configuration.settings.corsOrigins.isEmpty {
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.settings.corsOrigins))
     }
+    if let limiter { router.add(middleware: RateLimitMiddleware(limiter: limiter)) }
     router.add(middleware: ProblemMiddleware(routes: table, pages: pages, metrics: metrics))
     pages?.add(to: router)
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
@@ -99,7 +104,12 @@ func buildRouter(
         let handler = route.handler(groups)
         let path = RouterPath(route.routerPath)
         if route.authenticated {
-            authenticated.on(path, method: route.method) { try await handler($0, $1) }
+            // The token's scope is checked before the handler reads anything of the body.
+            let requirement = route.requirement
+            authenticated.on(path, method: route.method) { request, context in
+                try context.caller().require(requirement)
+                return try await handler(request, context)
+            }
         } else if route.carriesPersonalData {
             personal.on(path, method: route.method) { try await handler($0, $1) }
         } else {
@@ -141,6 +151,20 @@ struct MaintenanceService: Service {
                     logger.warning("purging expired rows failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(600))
+            }
+        }
+    }
+}
+
+/// Drops the rate limiter's idle buckets every ten seconds, so its memory follows the clients active now.
+struct RateLimitSweeper: Service {
+    let limiter: RateLimiter
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(10))
+                limiter.sweep()
             }
         }
     }

@@ -59,11 +59,12 @@ public enum OpenAPI {
 
     /// The groups operations are listed under.
     enum Tag: String, CaseIterable, Sendable {
-        case accounts, entries, stats, goals, sync, webhooks, operations
+        case accounts, tokens, entries, stats, goals, sync, webhooks, operations
 
         var description: String {
             switch self {
             case .accounts: "Registration, log-in and the current user."
+            case .tokens: "Personal access tokens for programs, with a scope; and the list of live tokens."
             case .entries: "Weight entries."
             case .stats: "Statistics and trends."
             case .goals: "A target weight, and the progress towards it."
@@ -95,6 +96,12 @@ public enum OpenAPI {
             connection in time answers 503 `unavailable` with `Retry-After`. Every response carries `X-Request-ID`. \
             For people, the server also serves this document as a readable reference at `/docs` and a web app \
             built on these calls at `/`: pages, not operations, and so not listed here.
+            Personal access tokens (`/v1/me/tokens`) have a scope: a `read` token may only `GET`/`HEAD`, anything \
+            else answers 403 `insufficient_scope` before the body is read; token management, the password, the email \
+            and account deletion need a log-in token. Each client (bearer token, else address) has a request budget \
+            per instance: \(ServeSettings().rateLimit) requests per second with bursts of \(ServeSettings().rateBurst) \
+            by default; over it, 429 `rate_limited` with `Retry-After`. Every answer under `/v1/` carries \
+            `RateLimit-Policy` and `RateLimit` (IETF httpapi-ratelimit-headers).
             """
     }
 

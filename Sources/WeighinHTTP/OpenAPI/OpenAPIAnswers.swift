@@ -57,9 +57,20 @@ extension OpenAPI {
 
         static let noContentName = "NoContent"
 
-        /// The component response of `noContent`.
+        /// The component response of `noContent` (only calls under `/v1/` answer it, so it has the rate limit's
+        /// headers).
         static var noContentDefinition: JSONValue {
-            ["description": "Done; no body.", "headers": Header.object([])]
+            ["description": "Done; no body.", "headers": Header.object([.rateLimitPolicy, .rateLimit])]
+        }
+
+        /// This answer with the rate limit's headers when it is a success of its own (calls under `/v1/`).
+        var withRateLimitHeaders: Answer {
+            guard case .success(let status, let description, let content, let headers, let links) = self else {
+                return self
+            }
+            return .success(
+                status: status, description: description, content: content,
+                headers: headers + [.rateLimitPolicy, .rateLimit], links: links)
         }
     }
 
@@ -70,6 +81,8 @@ extension OpenAPI {
         case wwwAuthenticate = "WWWAuthenticate"
         case entryLocation = "EntryLocation"
         case eTag = "ETag"
+        case rateLimitPolicy = "RateLimitPolicy"
+        case rateLimit = "RateLimit"
 
         /// The header's HTTP name.
         var name: String {
@@ -79,6 +92,8 @@ extension OpenAPI {
             case .wwwAuthenticate: "WWW-Authenticate"
             case .entryLocation: "Location"
             case .eTag: "ETag"
+            case .rateLimitPolicy: "RateLimit-Policy"
+            case .rateLimit: "RateLimit"
             }
         }
 
@@ -103,6 +118,20 @@ extension OpenAPI {
                     it in `If-None-Match` (reads) or `If-Match` (writes of the entry).
                     """,
                     ["type": "string", "pattern": #"^"[A-Za-z0-9_-]+"$"#]
+                )
+                case .rateLimitPolicy: (
+                    """
+                    The client's request budget (IETF httpapi-ratelimit-headers): a token bucket of `q` requests that \
+                    refills in `w` seconds, `"default";q=1000;w=10` by default. On every answer under `/v1/`.
+                    """,
+                    ["type": "string", "pattern": #"^"default";q=[0-9]+;w=[0-9]+$"#]
+                )
+                case .rateLimit: (
+                    """
+                    What is left of the budget: `r` requests now, and `t` seconds until the bucket is full again, \
+                    e.g. `"default";r=999;t=1`. On every answer under `/v1/`.
+                    """,
+                    ["type": "string", "pattern": #"^"default";r=[0-9]+;t=[0-9]+$"#]
                 )
                 case .entryLocation: (
                     "Path of the new entry: `/v1/entries/{id}`.",

@@ -212,8 +212,12 @@ extension OpenAPI.Schema {
     static let withoutNUL = #"^[^\u0000]*$"#
 
     private static var name: JSONValue {
-        let length = AccountRules.nameLength
-        return [
+        trimmedName(AccountRules.nameLength)
+    }
+
+    /// A name member of `length` Unicode code points after trimming (a user's, a personal token's).
+    static func trimmedName(_ length: ClosedRange<Int>) -> JSONValue {
+        [
             "type": "string", "minLength": .integer(length.lowerBound), "maxLength": .integer(length.upperBound),
             "pattern": .string(#"^[^\u0000]*[^"# + whitespace + #"\u0000][^\u0000]*$"#),
             "description": .string("""

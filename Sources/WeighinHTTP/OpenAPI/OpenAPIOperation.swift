@@ -6,8 +6,8 @@ extension OpenAPI {
     /// particular to it.
     ///
     /// The answers every route of a kind has are added from facts of the route, so no route lists them: 401 when it
-    /// needs a token, 400/413/415 for its body, 422 when it reads a body or a query, 500 always, and 503 when it
-    /// uses the database.
+    /// needs a token, 403 when it needs more than a `read` token, 429 and the rate limit's headers under `/v1/`,
+    /// 400/413/415 for its body, 422 when it reads a body or a query, 500 always, and 503 when it uses the database.
     struct Operation: Sendable {
         /// The `operationId`: stable, since the fault tests' Schemathesis configuration names operations by it.
         let id: String
@@ -29,7 +29,14 @@ extension OpenAPI {
                 for problem in body.problems { add(.problem(problem)) }
             }
             if body != nil || parameters.contains(where: { $0.location != "path" }) { add(.problem(.validationFailed)) }
-            if route.authenticated { add(.problem(.unauthorized)) }
+            if route.authenticated {
+                add(.problem(.unauthorized))
+                if route.requirement > .read { add(.problem(.insufficientScope)) }
+            }
+            if route.path.hasPrefix("/v1/") {
+                answers = answers.map(\.withRateLimitHeaders)
+                add(.problem(.rateLimited))
+            }
             add(.problem(.internalError))
             if usesDatabase { add(.problem(.unavailable)) }
             let description = route.authenticated

@@ -5,6 +5,7 @@ extension OpenAPI {
     /// The parameters operations take (component parameters), with the limits `QueryReader`'s callers enforce.
     enum Parameter: String, CaseIterable, Sendable {
         case entryID = "EntryId"
+        case tokenID = "TokenId"
         case unit = "Unit"
         case from = "From"
         case to = "To"
@@ -29,7 +30,7 @@ extension OpenAPI {
         /// Where the parameter is: `path`, `query` or `header`.
         var location: String {
             switch self {
-            case .entryID, .clientRecordID, .webhookID: "path"
+            case .entryID, .clientRecordID, .webhookID, .tokenID: "path"
             case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily,
                 .trendDaily, .format, .changesCursor, .changesLimit, .deliveriesLimit:
                 "query"
@@ -56,6 +57,11 @@ extension OpenAPI {
             case .entryID:
                 return (
                     "id", "Entry id: a UUID in the canonical hyphenated 36-character form (any other form: 404).",
+                    ["type": "string", "format": "uuid"]
+                )
+            case .tokenID:
+                return (
+                    "id", "Token id (from the token list): a canonical hyphenated UUID (any other form: 404).",
                     ["type": "string", "format": "uuid"]
                 )
             case .unit:

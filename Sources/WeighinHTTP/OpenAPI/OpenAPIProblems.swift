@@ -13,7 +13,9 @@ extension OpenAPI {
         case unauthorized = "Unauthorized"
         case invalidCredentials = "InvalidCredentials"
         case wrongCurrentPassword = "WrongCurrentPassword"
+        case insufficientScope = "InsufficientScope"
         case notFound = "NotFound"
+        case tokenNotFound = "TokenNotFound"
         case noGoal = "NoGoal"
         case emailTaken = "EmailTaken"
         case idempotencyKeyInUse = "IdempotencyKeyInUse"
@@ -31,6 +33,7 @@ extension OpenAPI {
         case importValidationFailed = "ImportValidationFailed"
         case tooManyAttempts = "TooManyAttempts"
         case importBusy = "ImportBusy"
+        case rateLimited = "RateLimited"
         case unavailable = "Unavailable"
         case internalError = "InternalError"
 
@@ -41,8 +44,9 @@ extension OpenAPI {
             case .importBadRequest: (400, [.malformedJSON, .malformedCSV])
             case .unauthorized: (401, [.unauthorized])
             case .invalidCredentials: (401, [.invalidCredentials])
-            case .wrongCurrentPassword: (403, [.invalidCredentials])
-            case .notFound, .noGoal: (404, [.notFound])
+            case .wrongCurrentPassword: (403, [.invalidCredentials, .insufficientScope])
+            case .insufficientScope: (403, [.insufficientScope])
+            case .notFound, .noGoal, .tokenNotFound: (404, [.notFound])
             case .emailTaken: (409, [.emailTaken])
             case .idempotencyKeyInUse: (409, [.idempotencyKeyInUse])
             case .versionConflict: (409, [.versionConflict])
@@ -55,8 +59,8 @@ extension OpenAPI {
             case .validationFailed: (422, [.validationFailed])
             case .entryValidationFailed: (422, [.validationFailed, .idempotencyKeyReused])
             case .importValidationFailed: (422, [.validationFailed, .tooManyRows])
-            case .tooManyAttempts: (429, [.tooManyAttempts])
-            case .importBusy: (429, [.rateLimited])
+            case .tooManyAttempts: (429, [.tooManyAttempts, .rateLimited])
+            case .importBusy, .rateLimited: (429, [.rateLimited])
             case .unavailable: (503, [.unavailable])
             case .internalError: (500, [.internalError])
             }
@@ -73,7 +77,23 @@ extension OpenAPI {
             case .invalidCredentials:
                 "Wrong password or unknown email (the same answer for both)."
             case .wrongCurrentPassword:
-                "`current_password` is wrong."
+                """
+                `current_password` is wrong (`invalid_credentials`), or the token is a personal access token \
+                (`insufficient_scope`: changing the password needs a log-in token).
+                """
+            case .insufficientScope:
+                """
+                The token may not make this call, decided before the body is read: a `read` token calling anything \
+                but `GET`/`HEAD`, or a personal access token managing tokens, changing the password or the email, or \
+                deleting the account (those need a log-in token). `WWW-Authenticate: Bearer \
+                error="insufficient_scope"`.
+                """
+            case .tokenNotFound:
+                "The user has no live token with this id (or the id is not a canonical UUID)."
+            case .limitReached:
+                """
+                The user has \(TokenRules.liveLimit) live tokens (log-in tokens included): revoke one first.
+                """
             case .notFound:
                 """
                 No such entry: it does not exist, its id is not a canonical hyphenated UUID, or it belongs to another \
@@ -133,13 +153,21 @@ extension OpenAPI {
                 """
                 \(AccountService.failureLimit) failed attempts within \(OpenAPI.spoken(AccountService.failureWindow)) \
                 (log-in: for this email; password change: wrong current passwords of this user): refused, even with \
-                the right password, until the window has passed.
+                the right password, until the window has passed (`too_many_attempts`); or this client is over its \
+                request budget (`rate_limited`, see `RateLimited`).
                 """
             case .importBusy:
                 """
                 An import of this account is still running, or this instance runs as many imports as it allows \
                 (`--max-imports`, \(ServeSettings.defaultMaxImports) by default, or the pool size if smaller): \
                 refused before the body is read; send it again after `Retry-After` seconds.
+                """
+            case .rateLimited:
+                """
+                This client (its bearer token, or its address without one) is over its request budget on this \
+                instance (\(ServeSettings().rateLimit) requests per second with bursts of \(ServeSettings().rateBurst) \
+                by default; `--rate-limit`, `--rate-burst`): refused before anything else of the request is read; \
+                send it again after `Retry-After` seconds.
                 """
             case .unavailable:
                 """
@@ -154,8 +182,9 @@ extension OpenAPI {
         /// The headers this answer carries besides `X-Request-ID`.
         var headers: [Header] {
             switch self {
-            case .unauthorized: [.wwwAuthenticate]
+            case .unauthorized, .insufficientScope: [.wwwAuthenticate]
             case .idempotencyKeyInUse, .tooManyAttempts, .importBusy, .unavailable: [.retryAfter]
+            case .rateLimited: [.retryAfter, .rateLimitPolicy, .rateLimit]
             default: []
             }
         }
@@ -164,7 +193,7 @@ extension OpenAPI {
         private var schemaOwner: ProblemResponse {
             switch self {
             case .importPayloadTooLarge: .payloadTooLarge
-            case .noGoal, .webhookNotFound: .notFound
+            case .noGoal, .webhookNotFound, .tokenNotFound: .notFound
             case .importUnsupportedMediaType: .unsupportedMediaType
             default: self
             }

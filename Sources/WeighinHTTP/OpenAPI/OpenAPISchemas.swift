@@ -9,6 +9,9 @@ extension OpenAPI {
         case entry = "Entry"
         case entryList = "EntryList"
         case token = "Token"
+        case tokenSummary = "TokenSummary"
+        case createdToken = "CreatedToken"
+        case tokenList = "TokenList"
         case datedWeight = "DatedWeight"
         case stats = "Stats"
         case trendPoint = "TrendPoint"
@@ -30,6 +33,7 @@ extension OpenAPI {
         case userUpdate = "UserUpdate"
         case credentials = "Credentials"
         case passwordChange = "PasswordChange"
+        case personalTokenCreate = "PersonalTokenCreate"
         case entryCreate = "EntryCreate"
         case entryUpdate = "EntryUpdate"
         case entryPut = "EntryPut"
@@ -54,6 +58,9 @@ extension OpenAPI {
             case .entry: Self.entryDefinition
             case .entryList: Self.entryListDefinition
             case .token: Self.tokenDefinition
+            case .tokenSummary: Self.tokenSummaryDefinition(created: false)
+            case .createdToken: Self.tokenSummaryDefinition(created: true)
+            case .tokenList: Self.tokenListDefinition
             case .datedWeight: Self.datedWeightDefinition
             case .stats: Self.statsDefinition
             case .trendPoint: Self.trendPointDefinition
@@ -75,6 +82,7 @@ extension OpenAPI {
             case .userUpdate: Self.userUpdateDefinition
             case .credentials: Self.credentialsDefinition
             case .passwordChange: Self.passwordChangeDefinition
+            case .personalTokenCreate: Self.personalTokenCreateDefinition
             case .entryCreate: Self.entryDefinition(required: true)
             case .entryUpdate: Self.entryDefinition(required: false)
             case .entryPut: Self.entryPutDefinition

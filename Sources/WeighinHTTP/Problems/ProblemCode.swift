@@ -7,6 +7,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
     case malformedCSV = "malformed_csv"
     case unauthorized
     case invalidCredentials = "invalid_credentials"
+    case insufficientScope = "insufficient_scope"
     case notFound = "not_found"
     case methodNotAllowed = "method_not_allowed"
     case emailTaken = "email_taken"
@@ -32,6 +33,7 @@ enum ProblemCode: String, CaseIterable, Sendable {
         case .malformedCSV: "Malformed CSV"
         case .unauthorized: "Unauthorized"
         case .invalidCredentials: "Invalid credentials"
+        case .insufficientScope: "Insufficient scope"
         case .notFound: "Not found"
         case .methodNotAllowed: "Method not allowed"
         case .emailTaken: "Email taken"

@@ -46,6 +46,18 @@ extension Problem {
             return Problem(status: .forbidden, code: .invalidCredentials, detail: "The current password is wrong.")
         case .unauthenticated:
             return .unauthorized
+        case .insufficientScope(let requirement):
+            let detail = switch requirement {
+            case .read, .write: "This token's scope is read: it may only read (GET and HEAD)."
+            case .logIn: "This call needs a log-in token; personal access tokens may not make it."
+            }
+            return Problem(
+                status: .forbidden, code: .insufficientScope, detail: detail,
+                headers: [.wwwAuthenticate: #"Bearer error="insufficient_scope""#])
+        case .tooManyTokens(let limit):
+            return Problem(
+                status: .conflict, code: .limitReached,
+                detail: "A user may have at most \(limit) live tokens, log-in tokens included; revoke one first.")
         case .notFound:
             return .notFound
         case .tooManyAttempts(let retryAfter):

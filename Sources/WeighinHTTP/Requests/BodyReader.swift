@@ -146,6 +146,11 @@ struct BodyReader {
         string(key).flatMap { AccountRules.weightUnit($0, &validator, field: key) }
     }
 
+    /// A token scope member (`read` or `write`), by the service's rule.
+    mutating func scope(_ key: String) -> TokenScope? {
+        string(key).flatMap { TokenRules.scope($0, &validator, field: key) }
+    }
+
     /// A `YYYY-MM-DD` date member that exists.
     mutating func date(_ key: String, required: Bool = false) -> CalendarDate? {
         string(key, required: required).flatMap { EntryRules.date($0, &validator, field: key) }

@@ -100,6 +100,30 @@ extension JSONWriter {
         endObject()
     }
 
+    /// A listed token: `{id, name, scope, created_at, expires_at, last_used_at}`, never its secret.
+    mutating func tokenSummary(_ token: TokenSummary) {
+        beginObject()
+        tokenMembers(token)
+        endObject()
+    }
+
+    /// A personal token just made: the listed members and `token`, shown this once.
+    mutating func createdToken(_ created: CreatedToken) {
+        beginObject()
+        tokenMembers(created.summary)
+        key("token"); string(created.token)
+        endObject()
+    }
+
+    private mutating func tokenMembers(_ token: TokenSummary) {
+        key("id"); string(token.id.lowercasedString)
+        key("name"); optionalString(token.name)
+        key("scope"); string(token.scope.rawValue)
+        key("created_at"); timestamp(token.createdAt)
+        key("expires_at"); timestamp(token.expiresAt)
+        key("last_used_at"); if let used = token.lastUsedAt { timestamp(used) } else { null() }
+    }
+
     /// `{unit, daily, count, min, max, mean, first, latest, change, weekly_rate}`.
     mutating func statistics(_ stats: Statistics) {
         func point(_ point: Statistics.Point?, into writer: inout JSONWriter) {

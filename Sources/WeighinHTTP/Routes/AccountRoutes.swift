@@ -33,9 +33,12 @@ struct AccountRoutes {
             ]
         ) { $0.accounts.logIn },
         Route(
-            .delete, "/v1/tokens/current", authenticated: true, id: "deleteCurrentToken", summary: "Log out",
+            .delete, "/v1/tokens/current", authenticated: true, access: .logIn, id: "deleteCurrentToken", summary: "Log out",
             tag: .accounts,
-            description: "Revokes the token that authenticates this request; it answers 401 from then on.",
+            description: """
+                Revokes the log-in token that authenticates this request; it answers 401 from then on. Personal \
+                tokens are revoked with `DELETE /v1/me/tokens/{id}`.
+                """,
             answers: [.noContent]
         ) { $0.accounts.logOut },
         Route(
@@ -46,12 +49,13 @@ struct AccountRoutes {
             .patch, "/v1/me", authenticated: true, id: "updateMe", summary: "Update the current user", tag: .accounts,
             description: """
                 Changes the given members of `{name, email, weight_unit}`. Changing your email to itself in another \
-                case is allowed; changing `weight_unit` never changes any stored entry.
+                case is allowed; changing `weight_unit` never changes any stored entry. Changing the email needs a \
+                log-in token (a personal token answers 403 `insufficient_scope`).
                 """,
             body: .json(.userUpdate), answers: [.json("The updated user.", .user), .problem(.emailTaken)]
         ) { $0.accounts.updateProfile },
         Route(
-            .put, "/v1/me/password", authenticated: true, id: "changePassword", summary: "Change the password",
+            .put, "/v1/me/password", authenticated: true, access: .logIn, id: "changePassword", summary: "Change the password",
             tag: .accounts,
             description: """
                 Checks `current_password` (a wrong one answers 403 and is not counted as a failed log-in), sets \
@@ -65,7 +69,7 @@ struct AccountRoutes {
             answers: [.noContent, .problem(.wrongCurrentPassword), .problem(.tooManyAttempts)]
         ) { $0.accounts.changePassword },
         Route(
-            .delete, "/v1/me", authenticated: true, id: "deleteMe", summary: "Delete the current user", tag: .accounts,
+            .delete, "/v1/me", authenticated: true, access: .logIn, id: "deleteMe", summary: "Delete the current user", tag: .accounts,
             description: """
                 Deletes the user, all their entries and all their tokens (through `ON DELETE CASCADE`); the email can \
                 register again afterwards.

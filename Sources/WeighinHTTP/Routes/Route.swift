@@ -1,8 +1,9 @@
 import HTTPTypes
 import Hummingbird
+import WeighinService
 
-/// One call of the API: method, path (OpenAPI form, `/v1/entries/{id}`), whether it needs a bearer token, what the
-/// OpenAPI document says of it, and its handler.
+/// One call of the API: method, path (OpenAPI form, `/v1/entries/{id}`), whether it needs a bearer token and what
+/// of the token, what the OpenAPI document says of it, and its handler.
 ///
 /// The router and the OpenAPI document are both built from `RouteTable.all`, so every route served is documented and
 /// every documented route is served.
@@ -12,6 +13,9 @@ struct Route: Sendable {
     let method: HTTPRequest.Method
     let path: String
     let authenticated: Bool
+    /// What an authenticated route needs of the token: `read` for `GET` (and `HEAD`), `write` for other methods,
+    /// unless the route asks for more. Checked before the body is read.
+    let requirement: AccessRequirement
     /// Whether a public route's answer carries a token or the user's data (then `Cache-Control: no-store`, as every
     /// authenticated answer).
     let carriesPersonalData: Bool
@@ -24,9 +28,11 @@ struct Route: Sendable {
     /// - Parameters:
     ///   - id: the OpenAPI `operationId`.
     ///   - answers: the successes and the error answers particular to this route (see `OpenAPI.Operation`).
+    ///   - access: what the token needs beyond what the method does (`.logIn`: no personal token).
     ///   - usesDatabase: whether it can answer 503 for want of the database.
     init(
-        _ method: HTTPRequest.Method, _ path: String, authenticated: Bool, carriesPersonalData: Bool = false,
+        _ method: HTTPRequest.Method, _ path: String, authenticated: Bool, access: AccessRequirement? = nil,
+        carriesPersonalData: Bool = false,
         operational: Bool = false, id: String, summary: String,
         tag: OpenAPI.Tag, description: String, parameters: [OpenAPI.Parameter] = [], body: OpenAPI.RequestBody? = nil,
         answers: [OpenAPI.Answer], usesDatabase: Bool = true,
@@ -35,6 +41,7 @@ struct Route: Sendable {
         self.method = method
         self.path = path
         self.authenticated = authenticated
+        self.requirement = access ?? (method == .get || method == .head ? .read : .write)
         self.carriesPersonalData = carriesPersonalData
         self.operational = operational
         self.operation = OpenAPI.Operation(
@@ -58,6 +65,7 @@ struct RouteGroups: Sendable {
     let goals: GoalRoutes
     let changes: ChangeRoutes
     let webhooks: WebhookRoutes
+    let tokens: TokenRoutes
     let operations: OperationsRoutes
 }
 
@@ -66,7 +74,7 @@ struct RouteTable: Sendable {
     /// Every route of the application, in the order the router adds them.
     static let all = RouteTable(
         routes: AccountRoutes.routes + EntryRoutes.routes + ImportExportRoutes.routes + StatisticsRoutes.routes
-            + GoalRoutes.routes + ChangeRoutes.routes + WebhookRoutes.routes
+            + GoalRoutes.routes + TokenRoutes.routes + ChangeRoutes.routes + WebhookRoutes.routes
             + OperationsRoutes.routes)
 
     let routes: [Route]

@@ -50,6 +50,11 @@ public struct ServeSettings: Sendable {
     public var maxImports: Int?
     /// The import limit when none is given and the pool allows it.
     public static let defaultMaxImports = 2
+    /// Requests per second each client (bearer token, or address without one) may make on this instance, on
+    /// average.
+    public var rateLimit = 100
+    /// Requests a client may make at once above the average (the token bucket's size).
+    public var rateBurst = 1000
     /// Browser origins allowed by CORS (`*` for any); empty for none.
     public var corsOrigins: [String] = []
     /// How long in-flight requests may take to finish after SIGTERM.
@@ -79,6 +84,8 @@ public struct ServeSettings: Sendable {
                 "the import limit (\(maxImports)) must be from 1 to the pool size (\(poolSize)): each import holds a "
                     + "database connection")
         }
+        if rateLimit < 1 { problems.append("the rate limit must be at least 1 request per second") }
+        if rateBurst < 1 { problems.append("the rate burst must be at least 1 request") }
         if service.tokenLifetime < .seconds(60) { problems.append("the token lifetime must be at least 1m") }
         guard production else { return problems }
         if service.passwordHashCost < 12 {

@@ -86,6 +86,13 @@ extension ServeSettings {
             "Imports running at once on this instance (each holds a database connection; one per user at a time).",
             \.maxImports, default: "\(ServeSettings.defaultMaxImports), or the pool size if smaller"),
         Setting(
+            "rate-limit", "WEIGHIN_RATE_LIMIT",
+            "Requests per second each client (bearer token, else address) may make on this instance, on average; more answer 429.",
+            \.rateLimit),
+        Setting(
+            "rate-burst", "WEIGHIN_RATE_BURST", "Requests a client may make at once above that average (its bucket's size).",
+            \.rateBurst),
+        Setting(
             "cors-origins", "WEIGHIN_CORS_ORIGINS", "Comma-separated browser origins allowed by CORS, or *.",
             \.corsOrigins),
         Setting(

@@ -129,8 +129,9 @@ public final class AccountService: Sendable {
         return issued
     }
 
-    /// Revokes the token that made the request.
+    /// Revokes the log-in token that made the request (personal tokens are revoked with `TokenService.revoke(_:id:)`).
     public func logOut(_ auth: Authentication) async throws {
+        try auth.require(.logIn)
         try await tokens.revoke(auth)
     }
 
@@ -142,8 +143,10 @@ public final class AccountService: Sendable {
         return try User(row: row)
     }
 
-    /// Changes name, email or display unit; stored entries never change. Throws `validation` or `emailTaken`.
+    /// Changes name, email or display unit; stored entries never change. Throws `validation` or `emailTaken`, and
+    /// `insufficientScope` when a personal token changes the email (that needs a log-in token).
     public func updateProfile(_ auth: Authentication, _ change: ProfileChange) async throws -> User {
+        if change.email != nil { try auth.require(.logIn) }
         var v = Validator(change.problems)
         let email = change.email.map { AccountRules.email($0, &v) }
         let name = change.name.map { AccountRules.name($0, &v) }
@@ -172,6 +175,7 @@ public final class AccountService: Sendable {
     /// them within `failureWindow` the user's changes answer `tooManyAttempts`, counted like log-ins (recorded
     /// before checking, forgiven after a success) but per user.
     public func changePassword(_ auth: Authentication, _ change: PasswordChange) async throws {
+        try auth.require(.logIn)
         var v = Validator(change.problems)
         _ = v.require(change.current, "current_password")
         if let new = v.require(change.new, "new_password") { AccountRules.password(new, &v, field: "new_password") }
@@ -189,7 +193,7 @@ public final class AccountService: Sendable {
         guard verified else { throw ServiceError.wrongPassword }
         let hash = try await hasher.hash(new)
         // Separate statements in one transaction: the UPDATE waits for any log-in still issuing a token with the
-        // old password (it holds the user row FOR SHARE), and the DELETE, with a snapshot taken after that wait,
+        // old password (it holds the user row locked until it commits), and the DELETE, with a snapshot taken after that wait,
         // sees the token it issued.
         try await database.withTransaction { transaction in
             let changed = try await transaction.query(
@@ -206,6 +210,7 @@ public final class AccountService: Sendable {
 
     /// Deletes the account; its entries, tokens and idempotency keys go with it through `ON DELETE CASCADE`.
     public func deleteAccount(_ auth: Authentication) async throws {
+        try auth.require(.logIn)
         try await database.query(SQL("DELETE FROM users WHERE id = \(auth.userID)", name: "users.delete"))
         try await tokens.announceChange(of: auth.userID)
     }

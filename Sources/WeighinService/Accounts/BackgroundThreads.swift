@@ -5,12 +5,16 @@ import Synchronization
 import Glibc
 #endif
 
-/// A few threads of their own for CPU-heavy work (password hashing), scheduled below the threads that serve
-/// requests (Linux `SCHED_IDLE`, else the lowest nice value).
+/// A few threads of their own for CPU-heavy work (password hashing), slightly below normal priority (nice +2) and
+/// marked CPU-bound (Linux `SCHED_BATCH`).
 ///
-/// Under a flood of log-ins the hashing threads then take only the CPU that request handling leaves over, so
-/// listing and other requests keep their latency; the work itself never runs on the event loops or on Swift's
-/// cooperative threads.
+/// Their number bounds the CPU the work can take (a flood of log-ins cannot take every core from request handling),
+/// and their near-normal priority guarantees them a fair share however busy the host is: under `SCHED_IDLE`, which
+/// they had before, they ran only on CPU that nothing else wanted, and a sign-up beside a build took 70 s. The two
+/// nice steps and `SCHED_BATCH` (their wake-ups do not preempt other threads) tilt the share toward the threads that
+/// serve requests, so listing keeps its latency during a flood (checks/faults/login_flood.py) while sign-up and
+/// log-in stay within a few times their quiet latency on a saturated host (checks/faults/login_starvation.py). The
+/// work itself never runs on the event loops or on Swift's cooperative threads.
 final class BackgroundThreads: Sendable {
     /// The queue the threads share; it outlives the pool object until every thread has left.
     private final class Shared: Sendable {
@@ -29,7 +33,7 @@ final class BackgroundThreads: Sendable {
             let threadName = "\(name)-\(index)"
             let thread = Thread {
                 Thread.current.name = threadName  // named from inside: shows in top -H and /proc/<pid>/task/*/comm
-                Self.lowerPriority()
+                Self.markCPUBound()
                 while true {
                     shared.signal.wait()
                     let job: (@Sendable () -> Void)? = shared.jobs.withLock { jobs in
@@ -43,13 +47,20 @@ final class BackgroundThreads: Sendable {
         }
     }
 
-    /// Puts the calling thread below every normal thread: `SCHED_IDLE` where allowed, else nice 19.
-    private static func lowerPriority() {
+    /// How far below the process's own priority the threads run (nice steps; each is about 25% less CPU share).
+    static let niceSteps: Int32 = 2
+
+    /// Marks the calling thread CPU-bound (`SCHED_BATCH`) and `niceSteps` below the process's priority (Linux
+    /// only): a fair share, tilted a little toward request handling.
+    private static func markCPUBound() {
+        #if os(Linux)
         var parameters = sched_param()
         parameters.sched_priority = 0
-        if sched_setscheduler(0, 5 /* SCHED_IDLE */, &parameters) != 0 {
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        }
+        _ = sched_setscheduler(0, 3 /* SCHED_BATCH */, &parameters)
+        // On Linux a thread has a nice value of its own: `who` 0 is the calling thread.
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        _ = setpriority(which, 0, getpriority(which, 0) + niceSteps)
+        #endif
     }
 
     deinit {

@@ -6,7 +6,7 @@ import Synchronization
 /// Hashes and verifies passwords with bcrypt on a bounded pool of threads of its own.
 ///
 /// bcrypt is slow on purpose (about 0.25 s at cost 12), so it runs neither on the event loops nor on Swift's
-/// cooperative threads but on low-priority threads of its own; when more than `queueLimit` hashes wait, callers
+/// cooperative threads but on a few threads of its own (see `BackgroundThreads`); when more than `queueLimit` hashes wait, callers
 /// are refused at once (the HTTP layer answers 503) instead of starving every other request of CPU. Passwords are pre-hashed with SHA-256, so every
 /// byte of a long password counts (bcrypt alone reads only the first 72 bytes).
 public final class PasswordHasher: Sendable {

@@ -28,6 +28,11 @@ public enum ServiceError: Error, Sendable, Equatable {
     case wrongPassword
     /// The token is missing, malformed, unknown, expired or revoked.
     case unauthenticated
+    /// The token may not make this call: a `read` token changing data, or a personal token doing what needs a
+    /// log-in token (`requirement` says which).
+    case insufficientScope(AccessRequirement)
+    /// The user has as many live tokens as allowed (`limit`, log-in tokens included).
+    case tooManyTokens(limit: Int)
     /// The thing does not exist or belongs to someone else (never saying which).
     case notFound
     /// Too many failed log-ins for this email: try again after `retryAfter` seconds.

@@ -8,11 +8,39 @@ public struct Authentication: Sendable, Equatable {
     public let weightUnit: WeightUnit
     /// SHA-256 of the token used (to log out that token alone).
     public let tokenHash: [UInt8]
+    /// What the token may do.
+    public let scope: TokenScope
+    /// Whether it is a personal access token (made with `POST /v1/me/tokens`) rather than a log-in token.
+    public let isPersonal: Bool
 
-    public init(userID: UUID, weightUnit: WeightUnit, tokenHash: [UInt8]) {
+    public init(
+        userID: UUID, weightUnit: WeightUnit, tokenHash: [UInt8], scope: TokenScope = .write, isPersonal: Bool = false
+    ) {
         self.userID = userID
         self.weightUnit = weightUnit
         self.tokenHash = tokenHash
+        self.scope = scope
+        self.isPersonal = isPersonal
+    }
+
+    /// The same caller with another display unit (the profile changed).
+    func with(weightUnit: WeightUnit) -> Authentication {
+        Authentication(
+            userID: userID, weightUnit: weightUnit, tokenHash: tokenHash, scope: scope, isPersonal: isPersonal)
+    }
+
+    /// Whether this token may make a call that needs `requirement`.
+    public func permits(_ requirement: AccessRequirement) -> Bool {
+        switch requirement {
+        case .read: true
+        case .write: scope == .write
+        case .logIn: !isPersonal
+        }
+    }
+
+    /// Throws `insufficientScope` unless this token may make a call that needs `requirement`.
+    public func require(_ requirement: AccessRequirement) throws(ServiceError) {
+        guard permits(requirement) else { throw ServiceError.insufficientScope(requirement) }
     }
 }
 

@@ -10,6 +10,9 @@ import Synchronization
 /// re-checks recently used entries in small batches before their TTL runs out (see `runRevalidation`), so tokens in
 /// use stay cached without a statement per request, and an entry the sweep could not confirm is checked again by
 /// the next request that uses it.
+///
+/// The cache also remembers when each token was last used, so that `last_used_at` is written at most once per
+/// `useRecordInterval` per token by the sweep (see `usesToRecord`), never by the requests themselves.
 public final class TokenCache: Sendable {
     private struct Cached {
         var authentication: Authentication
@@ -17,6 +20,10 @@ public final class TokenCache: Sendable {
         /// When the database last confirmed the token (the start of that statement).
         var checkedAt: ContinuousClock.Instant
         var lastUsed: ContinuousClock.Instant
+        /// When the token was last used, by the wall clock.
+        var usedAt: Date
+        /// The token's `last_used_at` in the database as far as this instance knows (nil: never used).
+        var recordedUse: Date?
     }
 
     private struct State {
@@ -52,6 +59,13 @@ public final class TokenCache: Sendable {
         let tokenHash: [UInt8]
     }
 
+    /// A use of a token that the database should record as its `last_used_at`.
+    struct Use: Sendable, Equatable {
+        let userID: UUID
+        let tokenHash: [UInt8]
+        let usedAt: Date
+    }
+
     /// What the database says of a token the sweep asked about.
     struct Confirmation: Sendable {
         let weightUnit: WeightUnit
@@ -85,13 +99,16 @@ public final class TokenCache: Sendable {
             }
             s.hits += 1
             s.entries[hash]!.lastUsed = instant
+            s.entries[hash]!.usedAt = now
             return (cached.authentication, s.generation)
         }
     }
 
-    /// Remembers a token the database confirmed at `checkedAt`, unless something was evicted since `generation`.
+    /// Remembers a token the database confirmed at `checkedAt`, whose `last_used_at` it then had as `recordedUse`,
+    /// unless something was evicted since `generation`.
     func store(
-        _ authentication: Authentication, expiresAt: Date, generation: UInt64, checkedAt: ContinuousClock.Instant
+        _ authentication: Authentication, expiresAt: Date, generation: UInt64, checkedAt: ContinuousClock.Instant,
+        recordedUse: Date? = nil
     ) {
         state.withLock { s in
             guard s.enabled, s.generation == generation, timeToLive > .zero else { return }
@@ -100,7 +117,8 @@ public final class TokenCache: Sendable {
                 s.byUser.removeAll(keepingCapacity: true)
             }
             s.entries[authentication.tokenHash] = Cached(
-                authentication: authentication, expiresAt: expiresAt, checkedAt: checkedAt, lastUsed: .now)
+                authentication: authentication, expiresAt: expiresAt, checkedAt: checkedAt, lastUsed: .now,
+                usedAt: Date(), recordedUse: recordedUse)
             s.byUser[authentication.userID, default: []].insert(authentication.tokenHash)
         }
     }
@@ -129,15 +147,30 @@ public final class TokenCache: Sendable {
                 guard let cached = s.entries[item.tokenHash] else { continue }
                 if let confirmation = confirmed[item.tokenHash] {
                     guard cached.checkedAt < checkedAt else { continue }
-                    s.entries[item.tokenHash] = Cached(
-                        authentication: Authentication(
-                            userID: item.userID, weightUnit: confirmation.weightUnit, tokenHash: item.tokenHash),
-                        expiresAt: confirmation.expiresAt, checkedAt: checkedAt, lastUsed: cached.lastUsed)
+                    s.entries[item.tokenHash]!.authentication = cached.authentication.with(
+                        weightUnit: confirmation.weightUnit)
+                    s.entries[item.tokenHash]!.expiresAt = confirmation.expiresAt
+                    s.entries[item.tokenHash]!.checkedAt = checkedAt
                     s.revalidated += 1
                 } else {
                     s.remove(item.tokenHash)
                 }
             }
+        }
+    }
+
+    /// The uses to write as `last_used_at`: of each cached token used `interval` or more after the use the database
+    /// has. They are taken as recorded (a failed write is not retried; the next use after `interval` is).
+    func usesToRecord(interval: Duration) -> [Use] {
+        let seconds = Double(interval.wholeSeconds)
+        return state.withLock { s in
+            var uses: [Use] = []
+            for (hash, cached) in s.entries {
+                if let recorded = cached.recordedUse, cached.usedAt.timeIntervalSince(recorded) < seconds { continue }
+                uses.append(Use(userID: cached.authentication.userID, tokenHash: hash, usedAt: cached.usedAt))
+                s.entries[hash]!.recordedUse = cached.usedAt
+            }
+            return uses
         }
     }
 

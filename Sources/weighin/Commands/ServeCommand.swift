@@ -37,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: help("write-timeout")) var writeTimeout: String?
     @Option(help: help("max-connections")) var maxConnections: String?
     @Option(help: help("max-imports")) var maxImports: String?
+    @Option(help: help("rate-limit")) var rateLimit: String?
+    @Option(help: help("rate-burst")) var rateBurst: String?
     @Option(help: help("cors-origins")) var corsOrigins: String?
     @Option(help: help("access-log")) var accessLog: String?
     @Flag(help: help("production")) var production = false
@@ -55,7 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
             ("pool-timeout", poolTimeout), ("statement-timeout", statementTimeout),
             ("prepared-statements", preparedStatements), ("token-lifetime", tokenLifetime), ("hash-cost", hashCost),
             ("drain-timeout", drainTimeout), ("idle-timeout", idleTimeout), ("body-timeout", bodyTimeout), ("write-timeout", writeTimeout),
-            ("max-connections", maxConnections), ("max-imports", maxImports), ("cors-origins", corsOrigins), ("access-log", accessLog),
+            ("max-connections", maxConnections), ("max-imports", maxImports),
+            ("rate-limit", rateLimit), ("rate-burst", rateBurst), ("cors-origins", corsOrigins), ("access-log", accessLog),
             ("production", production ? "on" : nil), ("log-level", logLevel), ("log-format", logFormat),
         ]
         return Dictionary(uniqueKeysWithValues: given.compactMap { name, value in value.map { (name, $0) } })

@@ -87,6 +87,17 @@ struct CommandLineTests {
             #expect(help.output.contains(name), "serve --help lacks \(name)")
         }
     }
+
+    @Test func theRequestBudgetIsSetByFlagOrEnvironmentAndChecked() async throws {
+        let help = try await weighin(["serve", "--help"])
+        #expect(help.output.contains("--rate-limit") && help.output.contains("WEIGHIN_RATE_LIMIT"))
+        #expect(help.output.contains("--rate-burst") && help.output.contains("(default: 1000)"))
+        let refused = try await weighin(["serve", "--rate-limit", "0"])
+        #expect(refused.status != 0 && refused.output.contains("the rate limit must be at least 1"), "\(refused.output)")
+        let settings = try ServeSettings.resolve(
+            flags: ["rate-limit": "5"], environment: ["WEIGHIN_RATE_LIMIT": "7", "WEIGHIN_RATE_BURST": "9"])
+        #expect(settings.rateLimit == 5 && settings.rateBurst == 9)
+    }
 }
 
 /// `ServeSettings.resolve`: a flag wins over its environment variable, which wins over the default; flags and

@@ -22,6 +22,7 @@ struct OperationsRouteTests {
         "PUT /v1/goal", "GET /v1/goal", "DELETE /v1/goal", "GET /v1/goal/progress",
         "GET /v1/changes", "PUT /v1/entries/by-client-id/{client_record_id}",
         "POST /v1/webhooks", "GET /v1/webhooks", "DELETE /v1/webhooks/{id}", "GET /v1/webhooks/{id}/deliveries",
+        "POST /v1/me/tokens", "GET /v1/me/tokens", "DELETE /v1/me/tokens/{id}",
     ]
 
     struct Sample {

@@ -86,6 +86,20 @@ struct MultiInstanceTests {
         }
     }
 
+    @Test func aRevokedPersonalTokenAnswers401OnTheOtherInstanceWithinASecond() async throws {
+        try await withTwoInstances { a, b in
+            let user = try await a.newUser()
+            let made = try await a.send(.post, "/v1/me/tokens", token: user.token, json: #"{"name": "x", "scope": "read"}"#)
+            let token = try #require(made.json["token"]?.stringValue)
+            let id = try #require(made.json["id"]?.stringValue)
+            #expect(try await b.send(.get, "/v1/me", token: token).status == .ok)
+            #expect(try await b.send(.get, "/v1/me", token: token).status == .ok)  // from B's cache
+            #expect(try await a.send(.delete, "/v1/me/tokens/\(id)", token: user.token).status == .noContent)
+            #expect(try await within1s { try await b.send(.get, "/v1/me", token: token).status == .unauthorized })
+            #expect(try await b.send(.get, "/v1/me", token: user.token).status == .ok)
+        }
+    }
+
     @Test func theFailedLoginLimitCountsAcrossInstances() async throws {
         try await withTwoInstances { a, b in
             let user = try await a.newUser()

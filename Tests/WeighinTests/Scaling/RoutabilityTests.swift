@@ -101,6 +101,12 @@ struct RoutabilityTests {
             try await client.send(.patch, "/v1/entries/\(id)", token: token, json: #"{"note": "y"}"#, headers: [.ifMatch: "*"])
             try await client.send(.delete, "/v1/entries/\(id)", token: token, headers: [.ifMatch: "*"])
             try await client.send(.delete, "/v1/entries/\(id)", token: token)
+            let personal = try await client.send(
+                .post, "/v1/me/tokens", token: token, json: #"{"name": "Scale", "scope": "read"}"#)
+            let personalToken = try #require(personal.json["token"]?.stringValue)
+            try await client.send(.get, "/v1/me", token: personalToken)
+            try await client.send(.get, "/v1/me/tokens", token: token)
+            try await client.send(.delete, "/v1/me/tokens/\(try #require(personal.json["id"]?.stringValue))", token: token)
             try await client.send(
                 .put, "/v1/me/password", token: token,
                 json: #"{"current_password": "correct horse", "new_password": "another horse"}"#)

@@ -11,13 +11,16 @@ enum TestApp {
     /// A fast hash cost: tests check behaviour, not bcrypt's cost.
     static let service = ServiceConfiguration(passwordHashCost: 4, hashingThreads: 2)
 
-    /// The settings of a test application: any free port, a small pool, fast hashing, no access log.
+    /// The settings of a test application: any free port, a small pool, fast hashing, no access log, and a request
+    /// budget no test reaches (router tests all share one client key; the rate limit's own tests lower it).
     static func settings(poolSize: Int = 4) -> ServeSettings {
         var settings = ServeSettings()
         settings.port = 0
         settings.poolSize = poolSize
         settings.service = service
         settings.accessLog = false
+        settings.rateLimit = 1_000_000
+        settings.rateBurst = 1_000_000
         return settings
     }
 

@@ -30,14 +30,14 @@ from .load import (Log, Writes, count_by, join_all, percentile, reader_loop, rec
                    verify_writes, writer_loop)
 from .raw import burst, raw_connections, raw_request  # noqa: E402
 from .report import Report, run_test  # noqa: E402
-from .fixtures import (HERE, PORTS, Cluster, Server, TableLock, loadtest, raise_fd_limit,  # noqa: E402
+from .fixtures import (HERE, NO_RATE_LIMIT, PORTS, Cluster, Server, TableLock, loadtest, raise_fd_limit,  # noqa: E402
                        read_loadtest, stop_cluster_at_exit, workdir)
 
 __all__ = [
-    "HERE", "PORTS", "Client", "Cluster", "Log", "PASSWORD", "Report", "Server", "TableLock", "Writes", "burst",
-    "count_by", "entry_body", "history_csv", "join_all", "loadtest", "new_user", "percentile", "raw_connections",
-    "raw_request", "read_loadtest", "reader_loop", "record", "request", "run_test", "start_threads",
-    "stop_cluster_at_exit", "verify_writes", "workdir", "writer_loop",
+    "HERE", "NO_RATE_LIMIT", "PORTS", "Client", "Cluster", "Log", "PASSWORD", "Report", "Server", "TableLock",
+    "Writes", "burst", "count_by", "entry_body", "history_csv", "join_all", "loadtest", "new_user", "percentile",
+    "raw_connections", "raw_request", "read_loadtest", "reader_loop", "record", "request", "run_test",
+    "start_threads", "stop_cluster_at_exit", "verify_writes", "workdir", "writer_loop",
 ]
 
 exit_on_signals(signal.SIGTERM, signal.SIGHUP)

@@ -19,6 +19,11 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # checks/fau
 # FAULTS_PORTS=first-last moves the tests to other ports, so that runs side by side on one machine keep apart.
 PORTS = from_environment("FAULTS_PORTS", (19000, 19499))
 
+# Server flags that lift the per-client request budget (`--rate-limit`), for tests whose load from one address or
+# one token is the point (bursts of 1,500 requests, floods of connections, generated requests): the budget is not
+# what they test, and its 429s would hide what they do.
+NO_RATE_LIMIT = ("--rate-limit", "1000000", "--rate-burst", "1000000")
+
 
 def raise_fd_limit(most: int):
     """Many sockets per test (idle-connection floods): raises our soft open-file limit to the hard one (at most
