@@ -108,9 +108,10 @@ extension OpenAPI {
                     ["type": "string", "enum": .strings(TrendMethod.names), "default": .string(TrendMethod.names[0])]
                 )
             case .smoothing:
-                return Self.fraction("smoothing", "α of `ema` and `holt` (ignored by `window`)")
+                return Self.fraction("smoothing", "α of `ema` and `holt` (not used by `window`, but checked)")
             case .slopeSmoothing:
-                return Self.fraction("slope_smoothing", "β, the slope's smoothing of `holt` (ignored by the others)")
+                return Self.fraction(
+                    "slope_smoothing", "β, the slope's smoothing of `holt` (not used by the others, but checked)")
             case .statsDaily:
                 return Self.daily(DailyValue.allCases, default: .statisticsDefault)
             case .trendDaily:

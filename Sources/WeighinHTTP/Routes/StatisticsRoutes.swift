@@ -23,7 +23,8 @@ struct StatisticsRoutes {
                 and its smoothed value by `method`: the mean of the days' values within the `window` calendar days \
                 ending on that day (looking back before `from`), or the `ema`/`holt` recurrence started on the first \
                 day with entries on or after `from` − \(TrendMethod.runIn) days; rounded half away from zero to \
-                \(EntryRules.weightPlaces) decimals, in the display unit. Parameters of other methods are ignored.
+                \(EntryRules.weightPlaces) decimals, in the display unit. Parameters of other methods are not used, \
+                but a value out of range answers 422 naming it all the same.
                 """,
             parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily, .ifNoneMatch],
             answers: [.json("The trend.", .trend, headers: [.eTag]), .notModified]
