@@ -8,7 +8,7 @@ struct WebhookRoutes {
 
     static let routes: [Route] = [
         Route(
-            .post, "/v1/webhooks", authenticated: true, id: "createWebhook", summary: "Add a webhook", tag: .webhooks,
+            .post, "/v1/webhooks", authenticated: true, access: .logIn, id: "createWebhook", summary: "Add a webhook", tag: .webhooks,
             description: """
                 Every change to the user's entries (`events`: `entry.created`, `entry.updated`, `entry.deleted`; \
                 default all) is posted to `url` as `{"id", "type", "created_at", "data"}` (`data`: the entry in its \
@@ -25,17 +25,18 @@ struct WebhookRoutes {
                       .problem(.limitReached)]
         ) { $0.webhooks.create },
         Route(
-            .get, "/v1/webhooks", authenticated: true, id: "listWebhooks", summary: "List webhooks", tag: .webhooks,
+            .get, "/v1/webhooks", authenticated: true, access: .logIn, id: "listWebhooks", summary: "List webhooks", tag: .webhooks,
             description: "The user's webhooks, oldest first, without their secrets.",
             answers: [.json("The webhooks.", .webhookList)]
         ) { $0.webhooks.list },
         Route(
-            .delete, "/v1/webhooks/{id}", authenticated: true, id: "deleteWebhook", summary: "Delete a webhook",
+            .delete, "/v1/webhooks/{id}", authenticated: true, access: .logIn, id: "deleteWebhook", summary: "Delete a webhook",
             tag: .webhooks, description: "Deletes the webhook, its pending deliveries and its log.",
             parameters: [.webhookID], answers: [.noContent, .problem(.webhookNotFound)]
         ) { $0.webhooks.delete },
         Route(
-            .get, "/v1/webhooks/{id}/deliveries", authenticated: true, id: "listWebhookDeliveries",
+            .get, "/v1/webhooks/{id}/deliveries", authenticated: true, access: .logIn,
+            id: "listWebhookDeliveries",
             summary: "The webhook's delivery attempts", tag: .webhooks,
             description: """
                 The latest attempts to deliver the webhook's events, newest first (kept \
