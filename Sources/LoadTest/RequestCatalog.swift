@@ -84,44 +84,43 @@ struct RequestCatalog: Sendable {
             return gets[random.next(below: gets.count)]
         case .create:
             let user = users[random.next(below: users.count)]
-            let weight = weightText(hundredths: 4_000 + random.next(below: 11_001))
-            let date = dates[random.next(below: dates.count)]
-            // {"weight":W,"unit":"kg","recorded_on":"YYYY-MM-DD"}
-            let bodyLength = 10 + weight.utf8.count + 28 + date.readableBytes + 2
-            scratch.clear()
-            scratch.writeImmutableBuffer(user.createHead)
-            scratch.writeStaticString("Content-Length: ")
-            scratch.writeString(String(bodyLength))
-            scratch.writeStaticString("\r\n\r\n{\"weight\":")
-            scratch.writeString(weight)
-            scratch.writeStaticString(",\"unit\":\"kg\",\"recorded_on\":\"")
-            scratch.writeImmutableBuffer(date)
-            scratch.writeStaticString("\"}")
+            writeEntry(head: user.createHead, version: nil, random: &random, into: &scratch)
             return scratch
         case .put:
             let user = users[random.next(below: users.count)]
-            let weight = weightText(hundredths: 4_000 + random.next(below: 11_001))
-            let date = dates[random.next(below: dates.count)]
-            // A version that grows with time: a later PUT of the same id replaces the earlier one.
-            let version = String(DispatchTime.now().uptimeNanoseconds)
             let path = "/v1/entries/by-client-id/lt-\(random.next(below: Self.clientIDsPerUser))"
-            // {"weight":W,"unit":"kg","recorded_on":"YYYY-MM-DD","client_version":V}
-            let bodyLength = 10 + weight.utf8.count + 28 + date.readableBytes + 19 + version.utf8.count + 1
-            scratch.clear()
-            scratch.writeImmutableBuffer(
-                encoder.head(method: "PUT", path: path, token: user.token, contentType: "application/json"))
-            scratch.writeStaticString("Content-Length: ")
-            scratch.writeString(String(bodyLength))
-            scratch.writeStaticString("\r\n\r\n{\"weight\":")
-            scratch.writeString(weight)
-            scratch.writeStaticString(",\"unit\":\"kg\",\"recorded_on\":\"")
-            scratch.writeImmutableBuffer(date)
-            scratch.writeStaticString("\",\"client_version\":")
-            scratch.writeString(version)
-            scratch.writeStaticString("}")
+            let head = encoder.head(method: "PUT", path: path, token: user.token, contentType: "application/json")
+            // A version that grows with time: a later PUT of the same id replaces the earlier one.
+            writeEntry(head: head, version: String(DispatchTime.now().uptimeNanoseconds), random: &random, into: &scratch)
             return scratch
         default:
             return users[random.next(below: users.count)].fixed[scenario.ordinal]
+        }
+    }
+}
+
+extension RequestCatalog {
+    /// Writes `head`, then a body `{"weight":W,"unit":"kg","recorded_on":"YYYY-MM-DD"}` of a random weight and day,
+    /// with `"client_version":V` when a version is given.
+    private func writeEntry(head: ByteBuffer, version: String?, random: inout FastRandom, into scratch: inout ByteBuffer) {
+        let weight = weightText(hundredths: 4_000 + random.next(below: 11_001))
+        let date = dates[random.next(below: dates.count)]
+        let versionLength = version.map { 19 + $0.utf8.count } ?? 1
+        let bodyLength = 10 + weight.utf8.count + 28 + date.readableBytes + versionLength + 1
+        scratch.clear()
+        scratch.writeImmutableBuffer(head)
+        scratch.writeStaticString("Content-Length: ")
+        scratch.writeString(String(bodyLength))
+        scratch.writeStaticString("\r\n\r\n{\"weight\":")
+        scratch.writeString(weight)
+        scratch.writeStaticString(",\"unit\":\"kg\",\"recorded_on\":\"")
+        scratch.writeImmutableBuffer(date)
+        if let version {
+            scratch.writeStaticString("\",\"client_version\":")
+            scratch.writeString(version)
+            scratch.writeStaticString("}")
+        } else {
+            scratch.writeStaticString("\"}")
         }
     }
 }

@@ -47,6 +47,18 @@ enum JSONResponse {
         return bytes(body, status: status, headers: headers)
     }
 
+    /// `{"member": [...]}`: each item written by `write`.
+    static func list<Item>(_ member: String, _ items: [Item], _ write: (inout JSONWriter, Item) -> Void) -> Response {
+        make { writer in
+            writer.beginObject()
+            writer.key(member)
+            writer.beginArray()
+            for item in items { write(&writer, item) }
+            writer.endArray()
+            writer.endObject()
+        }
+    }
+
     /// An empty answer (204).
     static func noContent() -> Response {
         Response(status: .noContent)

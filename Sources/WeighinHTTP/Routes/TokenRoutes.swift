@@ -56,14 +56,7 @@ struct TokenRoutes {
 
     @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let tokens = try await services.tokens.list(try context.caller())
-        return JSONResponse.make { writer in
-            writer.beginObject()
-            writer.key("tokens")
-            writer.beginArray()
-            for token in tokens { writer.tokenSummary(token) }
-            writer.endArray()
-            writer.endObject()
-        }
+        return JSONResponse.list("tokens", tokens) { $0.tokenSummary($1) }
     }
 
     @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {

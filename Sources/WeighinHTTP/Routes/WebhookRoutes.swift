@@ -63,14 +63,7 @@ struct WebhookRoutes {
 
     @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let webhooks = try await services.webhooks.list(try context.caller())
-        return JSONResponse.make { writer in
-            writer.beginObject()
-            writer.key("webhooks")
-            writer.beginArray()
-            for webhook in webhooks { writer.webhook(webhook) }
-            writer.endArray()
-            writer.endObject()
-        }
+        return JSONResponse.list("webhooks", webhooks) { $0.webhook($1) }
     }
 
     @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -85,13 +78,6 @@ struct WebhookRoutes {
         let limit = query.integer(
             "limit", in: WebhookService.deliveryPageSizes, default: WebhookService.defaultDeliveryPageSize)
         let deliveries = try await services.webhooks.deliveries(auth, id: id, limit: limit, problems: query.errors)
-        return JSONResponse.make { writer in
-            writer.beginObject()
-            writer.key("deliveries")
-            writer.beginArray()
-            for delivery in deliveries { writer.delivery(delivery) }
-            writer.endArray()
-            writer.endObject()
-        }
+        return JSONResponse.list("deliveries", deliveries) { $0.delivery($1) }
     }
 }
