@@ -132,7 +132,7 @@ public struct HTMLReport: Sendable {
             out += isOverall ? "<tr class=\"overall\">" : "<tr>"
             out += "<th scope=\"row\">\(escapeHTML(summary.scenario))</th>"
             out += cells.map { "<td class=\"number\">\(escapeHTML($0))</td>" }.joined()
-            out += "<td>\(escapeHTML(errors))</td></tr>\n"
+            out += "<td>\(escapeHTML(errors.isEmpty ? "none" : errors))</td></tr>\n"
         }
         return out + "</tbody>\n</table>\n"
     }

@@ -93,10 +93,7 @@ struct ReportCharts {
                     name: distribution.name,
                     colour: isOverall ? Self.overallColour : Self.palette[index % Self.palette.count],
                     points: distribution.points.map { (Self.percentileX($0.percentile), $0.milliseconds) },
-                    lineWidth: isOverall ? 3 : 2,
-                    describe: { x, y in
-                        "\(distribution.name) p\(ChartAxis.tickLabel(100 * (1 - pow(10, -x)))): \(formatMilliseconds(y)) ms"
-                    }
+                    lineWidth: isOverall ? 3 : 2
                 )
             )
         }

@@ -9,8 +9,9 @@ struct SVGLineChart {
         var colour: String
         var points: [(x: Double, y: Double?)]
         var lineWidth = 2.0
-        /// Describes a point for its hover title, such as `12 s: 5,230 req/s`.
-        var describe: (_ x: Double, _ y: Double) -> String
+        /// Describes a point for the hover title of its dot, such as `12.5 s: 5230 req/s`. Without it, or when
+        /// the line has more than `maximumMarkedPoints`, points get no dots (dense curves read better without).
+        var describe: ((_ x: Double, _ y: Double) -> String)?
     }
 
     /// A shaded range of x, such as the drain after the measured period.
@@ -35,12 +36,13 @@ struct SVGLineChart {
     var bands: [Band] = []
     var rules: [Rule] = []
 
-    /// Points are marked with dots (which show their value on hover) when a line has at most this many.
+    /// Points are marked with dots when a line has at most this many.
     static let maximumMarkedPoints = 90
 
     private let width = 960.0
     private let plotLeft = 72.0
-    private let plotRight = 940.0
+    /// Room on the right for half of the last tick label.
+    private let plotRight = 916.0
     private let plotHeight = 260.0
     private let legendRowHeight = 20.0
 
@@ -107,29 +109,32 @@ struct SVGLineChart {
         return out + "</g>\n"
     }
 
-    /// The line as one `<path>` (a gap for each `nil`), with a dot per point when there are few.
+    /// The line as one `<path>` (a gap for each `nil`, a round dot for a point alone between gaps), with a dot
+    /// per point when there are few.
     private func path(of line: Series, in frame: Frame) -> String {
-        var commands: [String] = []
-        var drawing = false
+        var segments: [[String]] = [[]]
         var dots = ""
-        let marked = line.points.count <= Self.maximumMarkedPoints
+        let describe = line.points.count <= Self.maximumMarkedPoints ? line.describe : nil
         for point in line.points {
             guard let value = point.y else {
-                drawing = false
+                if !segments[segments.count - 1].isEmpty { segments.append([]) }
                 continue
             }
             let px = number(frame.x(point.x, on: x))
             let py = number(frame.y(value, on: y))
-            commands.append("\(drawing ? "L" : "M")\(px) \(py)")
-            drawing = true
-            if marked {
-                dots += "<circle cx=\"\(px)\" cy=\"\(py)\" r=\"3\"><title>\(escapeHTML(line.describe(point.x, value)))</title></circle>"
+            segments[segments.count - 1].append("\(px) \(py)")
+            if let describe {
+                dots += "<circle cx=\"\(px)\" cy=\"\(py)\" r=\"3\"><title>\(escapeHTML(describe(point.x, value)))</title></circle>"
             }
+        }
+        let commands = segments.filter { !$0.isEmpty }.map { segment in
+            "M" + segment.joined(separator: " L") + (segment.count == 1 ? " l0 0" : "")
         }
         guard !commands.isEmpty else { return "" }
         let colour = escapeHTML(line.colour)
-        var out = "<path d=\"\(commands.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(number(line.lineWidth))\" stroke-linejoin=\"round\"/>\n"
-        if marked {
+        var out = "<path d=\"\(commands.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" "
+            + "stroke-width=\"\(number(line.lineWidth))\" stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n"
+        if !dots.isEmpty {
             out += "<g fill=\"\(colour)\">\(dots)</g>\n"
         }
         return out
