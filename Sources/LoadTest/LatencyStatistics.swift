@@ -66,7 +66,11 @@ struct RunStatistics: Sendable {
         scenarios[ordinal].recordLatency(nanoseconds: latencyNanoseconds)
         overall.requests += 1
         overall.recordLatency(nanoseconds: latencyNanoseconds)
-        timeline.record(elapsedNanoseconds: completedAt, latencyMicroseconds: LatencyStatistics.microseconds(latencyNanoseconds), failed: failed)
+        timeline.record(
+            elapsedNanoseconds: completedAt,
+            latencyMicroseconds: LatencyStatistics.microseconds(latencyNanoseconds),
+            failed: failed
+        )
         if failed {
             let key = String(status)
             scenarios[ordinal].errors[key, default: 0] += 1
