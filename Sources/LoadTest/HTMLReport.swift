@@ -116,7 +116,7 @@ public struct HTMLReport: Sendable {
 
     private var summaryTable: String {
         let headers = ["scenario", "requests", "errors", "error rate", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors by status"]
-        var out = "<h2>Summary</h2>\n<table class=\"summary\">\n<thead><tr>"
+        var out = "<h2>Summary</h2>\n<div class=\"scroll\">\n<table class=\"summary\">\n<thead><tr>"
         for header in headers {
             out += "<th scope=\"col\">\(escapeHTML(header))</th>"
         }
@@ -134,7 +134,7 @@ public struct HTMLReport: Sendable {
             out += cells.map { "<td class=\"number\">\(escapeHTML($0))</td>" }.joined()
             out += "<td>\(escapeHTML(errors.isEmpty ? "none" : errors))</td></tr>\n"
         }
-        return out + "</tbody>\n</table>\n"
+        return out + "</tbody>\n</table>\n</div>\n"
     }
 
     /// `52,000`.
@@ -159,7 +159,8 @@ public struct HTMLReport: Sendable {
         )
     }
 
-    /// The page's style: system fonts, tables with right-aligned figures, charts as wide as the page.
+    /// The page's style: system fonts, tables with right-aligned figures (the summary scrolls on its own on a
+    /// narrow screen), charts as wide as the page.
     private static let style = """
 
         body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -174,6 +175,7 @@ public struct HTMLReport: Sendable {
         .summary thead th { background: #f3f3f3; white-space: nowrap; }
         .summary td.number { text-align: right; white-space: nowrap; }
         .summary tr.overall { font-weight: 600; background: #fafafa; }
+        .scroll { overflow-x: auto; }
         figure { margin: 0; }
         figcaption { color: #555; font-size: 13px; margin-top: 4px; }
         svg.chart { width: 100%; height: auto; display: block; font-size: 12px; }
