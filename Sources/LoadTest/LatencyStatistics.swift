@@ -18,8 +18,12 @@ struct LatencyStatistics: Sendable {
     var errorCount: Int { errors.values.reduce(0, +) }
 
     mutating func recordLatency(nanoseconds: Int64) {
-        let microseconds = UInt64(Swift.max(0, nanoseconds) / 1_000)
-        histogram.record(Swift.min(microseconds, Self.highestTrackableMicroseconds))
+        histogram.record(Self.microseconds(nanoseconds))
+    }
+
+    /// A latency in whole microseconds, within what the histogram tracks.
+    static func microseconds(_ nanoseconds: Int64) -> UInt64 {
+        Swift.min(UInt64(Swift.max(0, nanoseconds) / 1_000), highestTrackableMicroseconds)
     }
 
     mutating func merge(_ other: LatencyStatistics) {
@@ -51,21 +55,31 @@ struct RunStatistics: Sendable {
     /// Indexed by `Scenario.ordinal`.
     var scenarios = [LatencyStatistics](repeating: LatencyStatistics(), count: Scenario.allCases.count)
     var overall = LatencyStatistics()
+    /// All scenarios per interval of the measured period.
+    var timeline = TimelineRecorder()
 
-    mutating func record(_ scenario: Scenario, status: Int, latencyNanoseconds: Int64) {
+    /// Counts an answered request that completed `completedAt` nanoseconds after the measured period began.
+    mutating func record(_ scenario: Scenario, status: Int, latencyNanoseconds: Int64, completedAt: Int64) {
         let ordinal = scenario.ordinal
+        let failed = !scenario.isSuccess(status)
         scenarios[ordinal].requests += 1
         scenarios[ordinal].recordLatency(nanoseconds: latencyNanoseconds)
         overall.requests += 1
         overall.recordLatency(nanoseconds: latencyNanoseconds)
-        if !scenario.isSuccess(status) {
+        timeline.record(
+            elapsedNanoseconds: completedAt,
+            latencyMicroseconds: LatencyStatistics.microseconds(latencyNanoseconds),
+            failed: failed
+        )
+        if failed {
             let key = String(status)
             scenarios[ordinal].errors[key, default: 0] += 1
             overall.errors[key, default: 0] += 1
         }
     }
 
-    mutating func record(_ scenario: Scenario, failure: RequestFailure, latencyNanoseconds: Int64) {
+    /// Counts a failed request that completed `completedAt` nanoseconds after the measured period began.
+    mutating func record(_ scenario: Scenario, failure: RequestFailure, latencyNanoseconds: Int64, completedAt: Int64) {
         let ordinal = scenario.ordinal
         scenarios[ordinal].requests += 1
         overall.requests += 1
@@ -73,6 +87,11 @@ struct RunStatistics: Sendable {
             scenarios[ordinal].recordLatency(nanoseconds: latencyNanoseconds)
             overall.recordLatency(nanoseconds: latencyNanoseconds)
         }
+        timeline.record(
+            elapsedNanoseconds: completedAt,
+            latencyMicroseconds: failure.hasLatency ? LatencyStatistics.microseconds(latencyNanoseconds) : nil,
+            failed: true
+        )
         scenarios[ordinal].errors[failure.rawValue, default: 0] += 1
         overall.errors[failure.rawValue, default: 0] += 1
     }
@@ -82,5 +101,6 @@ struct RunStatistics: Sendable {
             scenarios[index].merge(other.scenarios[index])
         }
         overall.merge(other.overall)
+        timeline.merge(other.timeline)
     }
 }

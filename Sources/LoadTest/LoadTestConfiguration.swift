@@ -34,6 +34,8 @@ public struct LoadTestConfiguration: Sendable {
     public var mix = ScenarioMix.standard
     /// Where to write the report as JSON, if anywhere.
     public var jsonOutputPath: String?
+    /// Where to write the report as a self-contained HTML page, if anywhere.
+    public var htmlOutputPath: String?
     /// Limits that fail the run.
     public var thresholds = LoadTestThresholds()
     /// Seed users and entries, then stop without load.
@@ -93,6 +95,9 @@ public struct LoadTestConfiguration: Sendable {
         }
         if let token, token.isEmpty || token.contains(where: { $0.isWhitespace || $0.isNewline }) {
             throw LoadTestError("--token must be non-empty and contain no spaces")
+        }
+        if seedOnly, htmlOutputPath != nil {
+            throw LoadTestError("--html charts a load run: it cannot be combined with --seed-only")
         }
         if seedOnly, token != nil || rawPath != nil {
             throw LoadTestError("--seed-only cannot be combined with --token or --path")

@@ -12,12 +12,16 @@ import Foundation
 ///   "overall": {"scenario": "overall", "requests": 52000, "errors": 3, "error_rate": 0.0000577,
 ///               "errors_by_status": {"503": 2, "timeout": 1}, "throughput": 5200.0,
 ///               "latency_ms": {"p50": 4.1, "p90": 7.9, "p99": 15.2, "p99_9": 31.0, "max": 48.3}},
-///   "scenarios": [{"scenario": "list", ...same fields as overall...}]
+///   "scenarios": [{"scenario": "list", ...same fields as overall...}],
+///   "timeline": {"interval_seconds": 1,
+///                "intervals": [{"start": 0, "requests": 5230, "errors": 0, "p50_ms": 4.1, "p99_ms": 14.9}, ...]}
 /// }
 /// ```
 /// `mode` is `closed` or `open` (then `target_rate` is the requested rate per second);
 /// `seeding` is null when no user was seeded (`--token`, `--path`); `scenarios` follow the mix order.
 /// `errors_by_status` keys are HTTP status codes or `connect`, `reset`, `timeout`, `protocol`, `queue_full`.
+/// `timeline` counts requests by the interval in which they completed (see `RunTimeline`); its intervals add up
+/// to `overall`, and `p50_ms`/`p99_ms` are null in an interval without latencies.
 public struct LoadTestReport: Codable, Sendable, Equatable {
     /// The base URL under test.
     public var target: String
@@ -43,9 +47,11 @@ public struct LoadTestReport: Codable, Sendable, Equatable {
     public var overall: ScenarioSummary
     /// Each scenario of the mix.
     public var scenarios: [ScenarioSummary]
+    /// All scenarios per interval of the measured period.
+    public var timeline: RunTimeline
 
     enum CodingKeys: String, CodingKey {
-        case target, mode, connections, threads, mix, seeding, overall, scenarios
+        case target, mode, connections, threads, mix, seeding, overall, scenarios, timeline
         case targetRate = "target_rate"
         case warmupSeconds = "warmup_seconds"
         case durationSeconds = "duration_seconds"
@@ -67,6 +73,7 @@ public struct LoadTestReport: Codable, Sendable, Equatable {
         try container.encode(seeding, forKey: .seeding)
         try container.encode(overall, forKey: .overall)
         try container.encode(scenarios, forKey: .scenarios)
+        try container.encode(timeline, forKey: .timeline)
     }
 
     /// The report as pretty-printed JSON with sorted keys.

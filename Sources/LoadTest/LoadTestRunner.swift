@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 
 /// Runs a load test: checks the target answers, seeds users (unless `token` or `rawPath` is set),
-/// applies the load, writes the table (and the JSON file) and returns the report.
+/// applies the load, writes the table (and the JSON and HTML files) and returns the report.
 ///
 /// Thresholds are not applied here: the caller decides what a broken one means, through
 /// `configuration.thresholds.violations(in:)`.
@@ -65,6 +65,7 @@ private struct LoadTestRun {
         let report = makeReport(mix: mix, seeding: seeding, statistics: statistics)
         output.report(report.table)
         try writeJSON(report)
+        try writeHTML(report, mix: mix, statistics: statistics)
         return report
     }
 
@@ -212,7 +213,8 @@ private struct LoadTestRun {
                 ? []
                 : mix.weights.map {
                     ScenarioSummary(name: $0.scenario.rawValue, statistics: statistics.scenarios[$0.scenario.ordinal], durationSeconds: seconds)
-                }
+                },
+            timeline: statistics.timeline.timeline
         )
     }
 
@@ -222,6 +224,19 @@ private struct LoadTestRun {
             try report.jsonData().write(to: URL(fileURLWithPath: path))
         } catch {
             throw LoadTestError("cannot write --json \(path): \(error.localizedDescription)")
+        }
+    }
+
+    private func writeHTML(_ report: LoadTestReport, mix: ScenarioMix, statistics: RunStatistics) throws {
+        guard let path = configuration.htmlOutputPath else { return }
+        let distributions = mix.weights.map {
+            LatencyDistribution(name: $0.scenario.rawValue, histogram: statistics.scenarios[$0.scenario.ordinal].histogram)
+        } + [LatencyDistribution(name: "overall", histogram: statistics.overall.histogram)]
+        let page = HTMLReport(report: report, distributions: distributions, writtenAt: Date()).html
+        do {
+            try Data(page.utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw LoadTestError("cannot write --html \(path): \(error.localizedDescription)")
         }
     }
 }

@@ -208,7 +208,9 @@ final class LoopWorker {
         inFlight -= 1
         completed += 1
         if request.measured {
-            statistics.record(request.scenario, status: status, latencyNanoseconds: now - request.start)
+            statistics.record(
+                request.scenario, status: status, latencyNanoseconds: now - request.start, completedAt: now - schedule.measureStart
+            )
         }
         if !keepAlive {
             connection.close()
@@ -302,7 +304,9 @@ final class LoopWorker {
     private func record(_ request: InFlightRequest, _ failure: RequestFailure, now: Int64) {
         completed += 1
         if request.measured {
-            statistics.record(request.scenario, failure: failure, latencyNanoseconds: now - request.start)
+            statistics.record(
+                request.scenario, failure: failure, latencyNanoseconds: now - request.start, completedAt: now - schedule.measureStart
+            )
         }
     }
 

@@ -13,6 +13,7 @@ against one server while PostgreSQL is (1) restarted with `pg_ctl restart -m fas
   - `weighin loadtest` saw no error other than 503.
 """
 
+import os
 import threading
 import time
 
@@ -183,6 +184,9 @@ def main(report: h.Report):
         report.figure("loadtest_errors", o["errors_by_status"])
         others = {k: v for k, v in o["errors_by_status"].items() if k != "503"}
         report.check("weighin loadtest saw no error but 503 (no 500, timeout, reset)", not others, f"{others}")
+    html = lt_json.removesuffix(".json") + ".html"
+    report.check("weighin loadtest wrote its HTML report (throughput and latency per second)",
+                 os.path.isfile(html) and os.path.getsize(html) > 0, html)
 
 
 if __name__ == "__main__":

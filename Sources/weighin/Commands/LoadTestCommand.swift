@@ -11,7 +11,8 @@ struct LoadTestCommand: AsyncParsableCommand {
         discussion: """
             Seeds --users users with --entries-per-user entries each (through POST /v1/users, /v1/tokens and \
             /v1/entries/import), then sends a weighted mix of requests for --warmup plus --duration and prints \
-            a table of requests, errors by status, req/s and latency p50/p90/p99/p99.9/max per scenario.
+            a table of requests, errors by status, req/s and latency p50/p90/p99/p99.9/max per scenario; \
+            --json writes it as JSON (with the per-second timeline), --html as a page with charts.
 
             Closed loop (default): --connections keep-alive connections, each sending its next request when \
             the previous answer is complete. Open loop (--rate): requests are due at evenly spaced times and \
@@ -48,6 +49,9 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
     var json: String?
+
+    @Option(help: ArgumentHelp("Write a self-contained HTML report (throughput and latency over time, latency per scenario) to this file.", valueName: "file"))
+    var html: String?
 
     @Option(help: ArgumentHelp("Exit 2 if the overall p99 latency is above this many milliseconds.", valueName: "ms"))
     var maxP99: Double?
@@ -106,6 +110,7 @@ struct LoadTestCommand: AsyncParsableCommand {
             configuration.requestTimeout = timeout.duration
             configuration.mix = try ScenarioMix(parsing: mix)
             configuration.jsonOutputPath = json
+            configuration.htmlOutputPath = html
             configuration.thresholds = LoadTestThresholds(maxP99Milliseconds: maxP99, maxErrorRate: maxErrorRate)
             configuration.seedOnly = seedOnly
             configuration.password = password

@@ -74,7 +74,7 @@ struct ArgumentParsingTests {
         #expect(configuration.thresholds == LoadTestThresholds())
         #expect(configuration.emailPrefix.hasPrefix("lt-"))
         #expect(configuration.threads == 1)
-        #expect(configuration.jsonOutputPath == nil)
+        #expect(configuration.jsonOutputPath == nil && configuration.htmlOutputPath == nil)
         #expect(!configuration.seedOnly)
     }
 
@@ -83,15 +83,15 @@ struct ArgumentParsingTests {
         let configuration = try LoadTestCommand.parse([
             "--url", "http://127.0.0.1:18700/base", "--users", "5", "--entries-per-user", "7", "--rate", "250.5",
             "--duration", "1500ms", "--warmup", "0s", "--mix", "me=1,trend=2", "--json", "/tmp/out.json",
-            "--max-p99", "25", "--max-error-rate", "0.01", "--password", "secret-pass", "--email-prefix", "ci",
-            "--threads", "2", "--timeout", "3s",
+            "--html", "/tmp/out.html", "--max-p99", "25", "--max-error-rate", "0.01", "--password", "secret-pass",
+            "--email-prefix", "ci", "--threads", "2", "--timeout", "3s",
         ]).makeConfiguration()
         #expect(configuration.target.basePath == "/base")
         #expect(configuration.users == 5 && configuration.entriesPerUser == 7)
         #expect(configuration.load == .openLoop(requestsPerSecond: 250.5, connections: 64))
         #expect(configuration.duration == .milliseconds(1500) && configuration.warmup == .zero)
         #expect(configuration.mix.weights.map(\.scenario) == [.me, .trend])
-        #expect(configuration.jsonOutputPath == "/tmp/out.json")
+        #expect(configuration.jsonOutputPath == "/tmp/out.json" && configuration.htmlOutputPath == "/tmp/out.html")
         #expect(configuration.thresholds == LoadTestThresholds(maxP99Milliseconds: 25, maxErrorRate: 0.01))
         #expect(configuration.password == "secret-pass" && configuration.emailPrefix == "ci")
         #expect(configuration.threads == 2 && configuration.requestTimeout == .seconds(3))
@@ -117,6 +117,7 @@ struct ArgumentParsingTests {
             ["--url", "http://127.0.0.1:18700", "--entries-per-user", "0"],
             ["--url", "http://127.0.0.1:18700", "--path", "x"],
             ["--url", "http://127.0.0.1:18700", "--seed-only", "--token", "t"],
+            ["--url", "http://127.0.0.1:18700", "--seed-only", "--html", "/tmp/out.html"],
             ["--users", "3"],
         ]
     )

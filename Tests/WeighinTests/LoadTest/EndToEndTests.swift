@@ -33,13 +33,25 @@ struct EndToEndTests {
         return report
     }
 
-    @Test("Closed loop: seeds through the API, runs every scenario, counts 503s by status, writes JSON")
+    /// Checks that the timeline's intervals add up to the overall counts and stay within the measured period
+    /// plus the drain.
+    private func expectTimelineAddsUp(_ report: LoadTestReport, drainSeconds: Double) {
+        let intervals = report.timeline.intervals
+        #expect(report.timeline.intervalSeconds == 1)
+        #expect(intervals.map(\.requests).reduce(0, +) == report.overall.requests)
+        #expect(intervals.map(\.errors).reduce(0, +) == report.overall.errors)
+        #expect(Double(intervals.count) <= (report.durationSeconds + drainSeconds).rounded(.up) + 1)
+    }
+
+    @Test("Closed loop: seeds through the API, runs every scenario, counts 503s by status, writes JSON and HTML")
     func closedLoop() async throws {
         let server = try await FakeWeighinServer.start(FakeBehaviour(statsStatus: .serviceUnavailable, closeEvery: 40))
         var configuration = try configuration(server)
         configuration.mix = try ScenarioMix(parsing: "list=40,create=20,stats=10,get=10,trend=10,me=10,ema=5,progress=5")
         let jsonPath = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID().uuidString).json").path
         configuration.jsonOutputPath = jsonPath
+        let htmlPath = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID().uuidString).html").path
+        configuration.htmlOutputPath = htmlPath
         let report = try await run(configuration, on: server)
 
         #expect(report.seeding?.users == 6)
@@ -78,6 +90,17 @@ struct EndToEndTests {
         let written = try JSONDecoder().decode(LoadTestReport.self, from: Data(contentsOf: URL(fileURLWithPath: jsonPath)))
         #expect(written == report)
         try? FileManager.default.removeItem(atPath: jsonPath)
+        expectTimelineAddsUp(report, drainSeconds: 2)
+
+        let html = try String(contentsOfFile: htmlPath, encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: htmlPath)
+        let markup = try MarkupChecker(html)
+        #expect(markup.tags.filter { $0.name == "svg" }.count == 3)
+        #expect(markup.tags.filter { $0.name == "tr" }.count == 6 + 1 + report.scenarios.count + 1, "parameters, header, scenarios, overall")
+        #expect(!html.contains("<script"))
+        for scenario in report.scenarios {
+            #expect(html.contains("<th scope=\"row\">\(scenario.scenario)</th>"))
+        }
 
         let thresholds = LoadTestThresholds(maxP99Milliseconds: 60_000, maxErrorRate: 0.01)
         #expect(thresholds.violations(in: report) == [.errorRate(actual: report.overall.errorRate, limit: 0.01)])
@@ -98,6 +121,7 @@ struct EndToEndTests {
         let report = try await run(configuration, on: server)
 
         #expect(report.mode == "open" && report.targetRate == 100)
+        expectTimelineAddsUp(report, drainSeconds: 1)
         // Every due request is counted: answered, or cut as a timeout at the end of the drain.
         #expect((95...105).contains(report.overall.requests))
         #expect(report.overall.errorsByStatus.keys.allSatisfy { $0 == "timeout" })

@@ -9,7 +9,7 @@ struct ReportTests {
     private func uniformStatistics() -> RunStatistics {
         var statistics = RunStatistics()
         for milliseconds in 1...1000 {
-            statistics.record(.list, status: 200, latencyNanoseconds: Int64(milliseconds) * 1_000_000)
+            statistics.record(.list, status: 200, latencyNanoseconds: Int64(milliseconds) * 1_000_000, completedAt: 0)
         }
         return statistics
     }
@@ -30,7 +30,7 @@ struct ReportTests {
     @Test("Microsecond resolution below a millisecond")
     func microseconds() {
         var statistics = RunStatistics()
-        statistics.record(.me, status: 200, latencyNanoseconds: 123_456)
+        statistics.record(.me, status: 200, latencyNanoseconds: 123_456, completedAt: 0)
         let summary = ScenarioSummary(name: "me", statistics: statistics.overall, durationSeconds: 1)
         #expect(summary.latency.p50 == 0.123)
         #expect(summary.latency.max == 0.123)
@@ -39,11 +39,11 @@ struct ReportTests {
     @Test("Errors are counted by status and by failure kind; a timeout keeps its latency, a refused connection has none")
     func errors() {
         var statistics = RunStatistics()
-        statistics.record(.create, status: 201, latencyNanoseconds: 1_000_000)
-        statistics.record(.create, status: 200, latencyNanoseconds: 1_000_000)
-        statistics.record(.stats, status: 503, latencyNanoseconds: 2_000_000)
-        statistics.record(.stats, failure: .timeout, latencyNanoseconds: 10_000_000_000)
-        statistics.record(.stats, failure: .connect, latencyNanoseconds: 5_000_000)
+        statistics.record(.create, status: 201, latencyNanoseconds: 1_000_000, completedAt: 0)
+        statistics.record(.create, status: 200, latencyNanoseconds: 1_000_000, completedAt: 0)
+        statistics.record(.stats, status: 503, latencyNanoseconds: 2_000_000, completedAt: 0)
+        statistics.record(.stats, failure: .timeout, latencyNanoseconds: 10_000_000_000, completedAt: 0)
+        statistics.record(.stats, failure: .connect, latencyNanoseconds: 5_000_000, completedAt: 0)
         #expect(statistics.scenarios[Scenario.create.ordinal].errors == ["200": 1])
         #expect(statistics.scenarios[Scenario.stats.ordinal].errors == ["503": 1, "timeout": 1, "connect": 1])
         #expect(statistics.overall.requests == 5)
@@ -58,7 +58,7 @@ struct ReportTests {
     func merge() {
         var merged = uniformStatistics()
         var other = RunStatistics()
-        other.record(.list, status: 500, latencyNanoseconds: 5_000_000_000)
+        other.record(.list, status: 500, latencyNanoseconds: 5_000_000_000, completedAt: 0)
         merged.merge(other)
         #expect(merged.overall.requests == 1001)
         #expect(merged.scenarios[Scenario.list.ordinal].errors == ["500": 1])
@@ -82,7 +82,7 @@ struct ReportTests {
         return LoadTestReport(
             target: "http://127.0.0.1:18700", mode: "closed", connections: 1, threads: 1, targetRate: nil,
             warmupSeconds: 0, durationSeconds: 1, mix: "list=1", seedOnly: false, seeding: nil,
-            overall: overall, scenarios: [overall]
+            overall: overall, scenarios: [overall], timeline: .empty
         )
     }
 
@@ -105,7 +105,7 @@ struct ReportTests {
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == [
             "target", "mode", "connections", "threads", "target_rate", "warmup_seconds", "duration_seconds", "mix",
-            "seed_only", "seeding", "overall", "scenarios",
+            "seed_only", "seeding", "overall", "scenarios", "timeline",
         ])
         #expect(object["target_rate"] is NSNull)
         let overall = try #require(object["overall"] as? [String: Any])

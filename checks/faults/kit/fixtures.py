@@ -146,8 +146,11 @@ class TableLock:
 
 def loadtest(base: str, out_dir: str, *, duration: str, rate: float | None = None, connections=8, users=10,
              entries=5, mix="list=70,create=20,stats=5,get=5", timeout="7s", prefix=None, seed_only=False):
-    """Starts `weighin loadtest` (returns the Popen and its JSON report path)."""
-    path = os.path.join(out_dir, f"loadtest-{uuid.uuid4().hex[:6]}.json")
+    """Starts `weighin loadtest` (returns the Popen and its JSON report path). A load run also writes its HTML
+    report (throughput and latency over time) beside the JSON, as loadtest-<id>.html: a look at the load phase
+    once the test is over (FAULTS_KEEP=1 keeps the folder)."""
+    stem = os.path.join(out_dir, f"loadtest-{uuid.uuid4().hex[:6]}")
+    path = stem + ".json"
     cmd = [weighin_bin(), "loadtest", "--url", base, "--users", str(users), "--entries-per-user", str(entries),
            "--connections", str(connections), "--duration", duration, "--warmup", "0s", "--mix", mix,
            "--timeout", timeout, "--json", path]
@@ -157,6 +160,8 @@ def loadtest(base: str, out_dir: str, *, duration: str, rate: float | None = Non
         cmd += ["--email-prefix", prefix]
     if seed_only:
         cmd += ["--seed-only"]
+    else:
+        cmd += ["--html", stem + ".html"]
     with open(os.path.join(out_dir, "loadtest.out"), "ab") as out:  # the seeding run and the load run, one file
         proc = processes.spawn(cmd, "weighin loadtest", stdout=out, stderr=subprocess.STDOUT)
     return proc, path
