@@ -8,7 +8,7 @@ everything does not pass. Operations that take an object id elsewhere are covere
 by B answers 422 (field cursor), and B's list, export and stats never contain A's entries.
 
 An operation with a path parameter that this file does not know how to call fails the test: a new route must
-be added here (BODIES) to be covered.
+be added here (KINDS, BODIES) to be covered.
 """
 
 import json
@@ -35,6 +35,22 @@ def main(report: h.Report):
         assert r.status == 201, r.body
         return r.json()
 
+    def entry_state(user, object_id):
+        r = h.request(url, "GET", f"/v1/entries/{object_id}", token=user.token)
+        return r.json() if r.status == 200 else None
+
+    def create_token(user, note):
+        r = h.request(url, "POST", "/v1/me/tokens", token=user.token, json_body={"name": note, "scope": "read"})
+        assert r.status == 201, r.body
+        return r.json()
+
+    def token_state(user, object_id):
+        listed = h.request(url, "GET", "/v1/me/tokens", token=user.token).json()["tokens"]
+        return next((t for t in listed if t["id"] == object_id), None)
+
+    # The objects a path id can name: the path's prefix -> (make one for a user, its state as its owner sees it).
+    kinds = {"/v1/entries/": (create, entry_state), "/v1/me/tokens/": (create_token, token_state)}
+
     ops = []
     for path, item in doc["paths"].items():
         for method, op in item.items():
@@ -45,27 +61,29 @@ def main(report: h.Report):
 
     for method, path, op_id in ops:
         params = re.findall(r"{(\w+)}", path)
-        if not path.startswith("/v1/entries/") or params != ["id"]:
+        kind = next((k for prefix, k in kinds.items() if path.startswith(prefix)), None)
+        if kind is None or params != ["id"]:
             report.check(f"{method} {path}: known to this test (add it to authz.py)", False, "unknown id kind")
             continue
+        make, state = kind
         body = BODIES.get(op_id)
         needs_body = "requestBody" in doc["paths"][path][method.lower()]
         if needs_body and body is None:
             report.check(f"{method} {path}: a body is known for {op_id} (add it to BODIES)", False)
             continue
-        owned_by_a = create(a, "authz-a")
-        before = h.request(url, "GET", f"/v1/entries/{owned_by_a['id']}", token=a.token).json()
+        owned_by_a = make(a, "authz-a")
+        before = state(a, owned_by_a["id"])
         r = h.request(url, method, path.replace("{id}", owned_by_a["id"]), token=b.token, json_body=body)
         code = r.json().get("code") if r.body else None
-        after = h.request(url, "GET", f"/v1/entries/{owned_by_a['id']}", token=a.token)
-        unchanged = after.status == 200 and after.json() == before
+        after = state(a, owned_by_a["id"])
+        unchanged = after is not None and after == before
         report.check(f"{method} {path} with another user's id answers 404 not_found, object unchanged",
                      r.status == 404 and code == "not_found" and unchanged,
-                     f"{r.status} {code}, A's entry {'unchanged' if unchanged else 'CHANGED/GONE'}")
+                     f"{r.status} {code}, A's object {'unchanged' if unchanged else 'CHANGED/GONE'}")
         if method == "GET":   # the router answers HEAD for every GET route too
             rh = h.request(url, "HEAD", path.replace("{id}", owned_by_a["id"]), token=b.token)
             report.check(f"HEAD {path} with another user's id answers 404", rh.status == 404, f"{rh.status}")
-        own = create(b, "authz-b")
+        own = make(b, "authz-b")
         r = h.request(url, method, path.replace("{id}", own["id"]), token=b.token, json_body=body)
         report.check(f"{method} {path} with the user's own id succeeds (control)", 200 <= r.status < 300, f"{r.status}")
 
