@@ -8,10 +8,11 @@
 # the 6.3.x releases; pin swift:6.3.1-bookworm for a reproducible build.
 FROM swift:6.3-bookworm AS build
 
-# libpq headers and libpq.so for linking (libpq5 is installed in the runtime stage).
+# libpq headers and libpq.so for linking (libpq5 is installed in the runtime stage); zlib's for the web app's gzip
+# (zlib1g itself is part of every Debian image).
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends libpq-dev \
+    && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -24,10 +25,12 @@ RUN swift package resolve $([ -f Package.resolved ] && echo --force-resolved-ver
 COPY . .
 RUN swift build -c release --static-swift-stdlib --product weighin
 
-# Stage what the runtime needs: the binary (the OpenAPI document is built into it) and the migrations.
+# Stage what the runtime needs: the binary (the OpenAPI document is built into it), the web app's files (the
+# resource bundle, found beside the binary) and the migrations.
 RUN BIN="$(swift build -c release --show-bin-path)" \
     && mkdir -p /staging \
     && cp "$BIN/weighin" /staging/weighin \
+    && cp -R "$BIN/weighin_WeighinHTTP.resources" /staging/ \
     && cp -R sql /staging/sql
 
 # ---------------------------------------------------------------- runtime stage

@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -26,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // glibc's malloc.h, for capping malloc arenas in the server.
         .systemLibrary(name: "CMalloc"),
+        // zlib's deflate, for the gzip forms of the web app's files (Debian: zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Values every layer shares: calendar dates, timestamp text, exact decimal text, hex, base64url, durations.
         .target(name: "Primitives"),
         // A thin async wrapper over libpq: binds, codecs, errors, pipelined connections, the pool.
@@ -55,11 +58,14 @@ let package = Package(
             ]),
         // Strict JSON and CSV reading and writing (exact decimals, no silent drops).
         .target(name: "WireFormats", dependencies: ["Primitives"]),
-        // The HTTP front: Hummingbird router, bearer auth, problem JSON, metrics, OpenAPI document.
+        // The HTTP front: Hummingbird router, bearer auth, problem JSON, metrics, OpenAPI document, and the web app
+        // and API reference (plain files in Web/Static, copied into the resource bundle as they are).
         .target(
             name: "WeighinHTTP",
             dependencies: [
-                "CMalloc", "Migrations", "Postgres", "Primitives", "PrivateCluster", "WeighinService", "WireFormats",
+                "CMalloc", "CZlib", "Migrations", "Postgres", "Primitives", "PrivateCluster", "WeighinService",
+                "WireFormats",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -67,7 +73,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]),
+            ],
+            resources: [.copy("Web/Static")]),
         // The load generator behind `weighin loadtest`: a lean HTTP/1.1 client on SwiftNIO and HDR histograms.
         .target(
             name: "LoadTest",
@@ -88,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "WeighinTests",
             dependencies: [
-                "CLibPQ", "Postgres", "Primitives", "PrivateCluster", "Migrations", "WeighinService", "WeighinHTTP",
+                "CLibPQ", "CZlib", "Postgres", "Primitives", "PrivateCluster", "Migrations", "WeighinService", "WeighinHTTP",
                 "WireFormats", "LoadTest", "weighin",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

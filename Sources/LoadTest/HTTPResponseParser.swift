@@ -7,7 +7,8 @@ import NIOCore
 /// `Content-Length`, chunked transfer coding, or the end of the connection.
 ///
 /// It is written for speed rather than completeness: it reads only the headers that frame the
-/// message (`Content-Length`, `Transfer-Encoding`, `Connection`) and skips bodies it is not asked to keep.
+/// message (`Content-Length`, `Transfer-Encoding`, `Connection`) and `Retry-After` (whole seconds), and skips
+/// bodies it is not asked to keep.
 struct HTTPResponseParser: Sendable {
     private enum State: Sendable {
         case head
@@ -25,6 +26,7 @@ struct HTTPResponseParser: Sendable {
     private var state = State.head
     private var status = 0
     private var keepAlive = true
+    private var retryAfter: Int?
     private var body: ByteBuffer?
 
     /// Creates a parser; `keepsBodies` decides whether responses carry their bodies.
@@ -133,10 +135,12 @@ struct HTTPResponseParser: Sendable {
         let response = ParsedResponse(
             status: status,
             keepAlive: keepAlive,
-            body: keepsBodies ? (body ?? ByteBuffer()) : nil
+            body: keepsBodies ? (body ?? ByteBuffer()) : nil,
+            retryAfter: retryAfter
         )
         state = .head
         body = nil
+        retryAfter = nil
         return response
     }
 
@@ -174,7 +178,7 @@ struct HTTPResponseParser: Sendable {
 
     /// Reads the status line and the framing headers of a complete head of `length` bytes.
     private mutating func parseHead(_ buffer: ByteBuffer, length: Int) throws(HTTPParseError) {
-        let result: Result<(status: Int, keepAlive: Bool, framing: Framing), HTTPParseError> =
+        let result: Result<Head, HTTPParseError> =
             buffer.withUnsafeReadableBytes { bytes in
                 Result { () throws(HTTPParseError) in
                     try Self.parseHead(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
@@ -183,6 +187,7 @@ struct HTTPResponseParser: Sendable {
         let head = try result.get()
         status = head.status
         keepAlive = head.keepAlive
+        retryAfter = head.retryAfter
         body = nil
         switch head.framing {
         case .none:
@@ -201,9 +206,15 @@ struct HTTPResponseParser: Sendable {
         case none, chunked, length(Int), untilClose
     }
 
-    private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer
-    ) throws(HTTPParseError) -> (status: Int, keepAlive: Bool, framing: Framing) {
+    /// What a response's head tells.
+    private struct Head {
+        var status: Int
+        var keepAlive: Bool
+        var framing: Framing
+        var retryAfter: Int?
+    }
+
+    private static func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> Head {
         // Status line: "HTTP/1.x NNN reason\r\n".
         guard bytes.count >= 12,
             bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
@@ -217,6 +228,7 @@ struct HTTPResponseParser: Sendable {
         var keepAlive = bytes[7] != UInt8(ascii: "0")
         var contentLength: Int?
         var chunked = false
+        var retryAfter: Int?
 
         var lineStart = 12
         while lineStart < bytes.count, bytes[lineStart] != UInt8(ascii: "\n") { lineStart += 1 }
@@ -249,6 +261,8 @@ struct HTTPResponseParser: Sendable {
                 contentLength = length
             case 17 where equalsIgnoringCase(name, "transfer-encoding"):
                 chunked = containsIgnoringCase(value, "chunked")
+            case 11 where equalsIgnoringCase(name, "retry-after"):
+                retryAfter = decimal(value)
             case 10 where equalsIgnoringCase(name, "connection"):
                 if containsIgnoringCase(value, "close") {
                     keepAlive = false
@@ -270,7 +284,7 @@ struct HTTPResponseParser: Sendable {
         } else {
             framing = .untilClose
         }
-        return (status, keepAlive, framing)
+        return Head(status: status, keepAlive: keepAlive, framing: framing, retryAfter: retryAfter)
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool {

@@ -8,6 +8,8 @@ struct ParsedResponse: Sendable, Equatable {
     var keepAlive: Bool
     /// The body, when the parser was asked to keep bodies; `nil` otherwise.
     var body: ByteBuffer?
+    /// `Retry-After` in whole seconds, when the answer has one (429 and 503 do).
+    var retryAfter: Int? = nil
 }
 
 /// Why a byte stream is not a valid HTTP/1.1 response.

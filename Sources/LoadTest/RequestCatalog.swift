@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import Primitives
 
@@ -27,12 +28,17 @@ struct RequestCatalog: Sendable {
         var createHead: ByteBuffer
         /// One `GET /v1/entries/{id}` per known entry.
         var gets: [ByteBuffer]
+        /// The token, for `put`'s head, whose path varies.
+        var token: String?
     }
 
     /// At most this many entries per user are kept for the `get` scenario.
     static let maximumGetsPerUser = 100
 
     let users: [UserRequests]
+    private let encoder: HTTPRequestEncoder
+    /// `put` picks one of this many client ids per user.
+    static let clientIDsPerUser = 5_000
     /// The users that have at least one entry for `get`.
     let usersWithEntries: [Int]
     /// The dates `create` picks from: the last 365 days.
@@ -48,6 +54,7 @@ struct RequestCatalog: Sendable {
             fixed[Scenario.me.ordinal] = encoder.request(method: "GET", path: "/v1/me", token: user.token)
             fixed[Scenario.ema.ordinal] = encoder.request(method: "GET", path: "/v1/trend?method=ema", token: user.token)
             fixed[Scenario.progress.ordinal] = encoder.request(method: "GET", path: "/v1/goal/progress", token: user.token)
+            fixed[Scenario.changes.ordinal] = encoder.request(method: "GET", path: "/v1/changes?limit=30", token: user.token)
             if let rawPath {
                 fixed[Scenario.raw.ordinal] = encoder.request(method: "GET", path: rawPath, token: user.token)
             }
@@ -56,9 +63,11 @@ struct RequestCatalog: Sendable {
                 createHead: encoder.head(method: "POST", path: "/v1/entries", token: user.token, contentType: "application/json"),
                 gets: user.entryIDs.prefix(Self.maximumGetsPerUser).map {
                     encoder.request(method: "GET", path: "/v1/entries/\($0)", token: user.token)
-                }
+                },
+                token: user.token
             )
         }
+        self.encoder = encoder
         self.users = users
         usersWithEntries = users.indices.filter { !users[$0].gets.isEmpty }
         let today = CalendarDate.today()
@@ -89,6 +98,28 @@ struct RequestCatalog: Sendable {
             scratch.writeImmutableBuffer(date)
             scratch.writeStaticString("\"}")
             return scratch
+        case .put:
+            let user = users[random.next(below: users.count)]
+            let weight = weightText(hundredths: 4_000 + random.next(below: 11_001))
+            let date = dates[random.next(below: dates.count)]
+            // A version that grows with time: a later PUT of the same id replaces the earlier one.
+            let version = String(DispatchTime.now().uptimeNanoseconds)
+            let path = "/v1/entries/by-client-id/lt-\(random.next(below: Self.clientIDsPerUser))"
+            // {"weight":W,"unit":"kg","recorded_on":"YYYY-MM-DD","client_version":V}
+            let bodyLength = 10 + weight.utf8.count + 28 + date.readableBytes + 19 + version.utf8.count + 1
+            scratch.clear()
+            scratch.writeImmutableBuffer(
+                encoder.head(method: "PUT", path: path, token: user.token, contentType: "application/json"))
+            scratch.writeStaticString("Content-Length: ")
+            scratch.writeString(String(bodyLength))
+            scratch.writeStaticString("\r\n\r\n{\"weight\":")
+            scratch.writeString(weight)
+            scratch.writeStaticString(",\"unit\":\"kg\",\"recorded_on\":\"")
+            scratch.writeImmutableBuffer(date)
+            scratch.writeStaticString("\",\"client_version\":")
+            scratch.writeString(version)
+            scratch.writeStaticString("}")
+            return scratch
         default:
             return users[random.next(below: users.count)].fixed[scenario.ordinal]
         }
@@ -108,6 +139,8 @@ extension Scenario {
         case .raw: 6
         case .ema: 7
         case .progress: 8
+        case .changes: 9
+        case .put: 10
         }
     }
 }

@@ -16,6 +16,11 @@ public enum Scenario: String, CaseIterable, Codable, Sendable {
     case ema
     /// `GET /v1/goal/progress`; seeding gives every user a goal.
     case progress
+    /// `GET /v1/changes?limit=30`: the first page of the user's change feed.
+    case changes
+    /// `PUT /v1/entries/by-client-id/{id}` of one of a few thousand ids per user, with a growing `client_version`:
+    /// creates the entry or replaces it.
+    case put
     /// `GET` of the path given with `--path`, sent instead of the mix to measure the generator or one URL alone.
     case raw
 
@@ -23,6 +28,7 @@ public enum Scenario: String, CaseIterable, Codable, Sendable {
     func isSuccess(_ status: Int) -> Bool {
         switch self {
         case .create: status == 201
+        case .put: status == 200 || status == 201
         case .raw: (200..<300).contains(status)
         default: status == 200
         }

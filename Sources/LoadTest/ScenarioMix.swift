@@ -13,8 +13,8 @@ public struct ScenarioMix: Sendable, Equatable {
         self.weights = weights
     }
 
-    /// Parses `list=70,create=20,stats=5,get=5`; names are list, create, stats, get, trend, me, ema and
-    /// progress.
+    /// Parses `list=70,create=20,stats=5,get=5`; names are list, create, stats, get, trend, me, ema,
+    /// progress, changes and put.
     public init(parsing text: String) throws(LoadTestError) {
         var weights: [(scenario: Scenario, weight: Int)] = []
         let selectable = Scenario.allCases.filter { $0 != .raw }

@@ -165,19 +165,23 @@ struct Seeder {
         return #"{"target_weight":60,"unit":"kg","start_weight":110,"start_date":"\#(today.adding(days: -365))","target_date":"\#(today.adding(days: 365))"}"#
     }
 
-    /// Sends a request, retrying while the server sheds load: a few times on 503 (it sheds load while hashing), and
-    /// for up to a minute on 429 (every sign-up and log-in of the seeding comes from one address, whose request
-    /// budget they may exhaust; imports beyond the server's limit are refused the same way).
+    /// How long one seeding request may keep being retried after 429 or 503.
+    static let retryBudget: Duration = .seconds(120)
+    /// The wait before a retry when a 429 or 503 has no `Retry-After`.
+    static let defaultRetryWait: Duration = .milliseconds(500)
+
+    /// Sends a request and, while the server answers 429 (imports beyond `--max-imports` or one per user at a
+    /// time) or 503 (it sheds load while hashing), sends it again after the answer's `Retry-After` and 0.1 s
+    /// (0.5 s without one). Retries end after `retryBudget`: a wait that would pass it returns that answer at
+    /// once, which the caller reports.
     private func send(_ request: ByteBuffer, on connection: SeedConnection) async throws -> ParsedResponse {
-        var attempt = 1
+        let deadline = ContinuousClock.now + Self.retryBudget
         while true {
             let response = try await connection.send(request)
-            switch response.status {
-            case 503 where attempt < 5: try await Task.sleep(for: .milliseconds(500))
-            case 429 where attempt < 60: try await Task.sleep(for: .seconds(1))
-            default: return response
-            }
-            attempt += 1
+            guard response.status == 429 || response.status == 503 else { return response }
+            let wait = response.retryAfter.map { Duration.seconds($0) + .milliseconds(100) } ?? Self.defaultRetryWait
+            guard ContinuousClock.now + wait <= deadline else { return response }
+            try await Task.sleep(for: wait)
         }
     }
 

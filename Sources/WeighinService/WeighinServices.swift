@@ -15,6 +15,9 @@ public struct ServiceConfiguration: Sendable {
     public var hashingQueueLimit: Int
     /// How long a verified token is trusted from memory (revocations reach every instance at once anyway).
     public var tokenCacheTimeToLive: Duration
+    /// Whether webhook URLs must resolve to public addresses only (production: requests never reach the service's
+    /// own network); checked at creation and again before each delivery.
+    public var webhookPublicAddressesOnly = false
     /// A token's `last_used_at` is written at most this often.
     public var tokenUseRecordInterval: Duration
 
@@ -42,6 +45,9 @@ public final class WeighinServices: Sendable {
     public let idempotency: IdempotentReplay
     public let statistics: StatisticsService
     public let goals: GoalService
+    public let changes: ChangeFeed
+    public let webhooks: WebhookService
+    public let outbox: WebhookOutbox
     public let admin: AdminService
 
     /// Builds the services; reads the listing cursor's signing key, which every instance shares through the
@@ -67,14 +73,20 @@ public final class WeighinServices: Sendable {
         idempotency = IdempotentReplay(database: database)
         statistics = StatisticsService(database: database)
         goals = GoalService(database: database)
+        changes = ChangeFeed(database: database, cursorKey: secret)
+        webhooks = WebhookService(database: database, publicAddressesOnly: configuration.webhookPublicAddressesOnly)
+        outbox = WebhookOutbox(database: database)
         admin = AdminService(database: database, tokens: tokens)
     }
 
-    /// Deletes expired tokens, idempotency keys older than 24 hours and failed log-ins and password changes older
-    /// than their window. Returns the number of rows deleted.
+    /// Deletes expired tokens, idempotency keys older than 24 hours, failed log-ins and password changes older
+    /// than their window, and the feed's deletion records past their retention (raising each user's feed horizon
+    /// in the same statement, so a cursor from before them answers 410). Returns the number of rows deleted.
     @discardableResult
     public func purgeExpired() async throws -> Int {
         let window = AccountService.failureWindow.wholeSeconds
+        let retention = ChangeFeed.tombstoneRetention.wholeSeconds
+        let logRetention = WebhookOutbox.logRetention.wholeSeconds
         let rows = try await database.query(
             SQL("""
                 WITH tokens AS (DELETE FROM auth_tokens WHERE expires_at < now() RETURNING 1),
@@ -82,9 +94,19 @@ public final class WeighinServices: Sendable {
                      logins AS (DELETE FROM failed_logins
                                 WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1),
                      changes AS (DELETE FROM failed_password_changes
-                                 WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1)
+                                 WHERE attempted_at < now() - make_interval(secs => \(window)) RETURNING 1),
+                     tombstones AS (DELETE FROM entry_tombstones
+                                    WHERE deleted_at < now() - make_interval(secs => \(retention))
+                                    RETURNING user_id, change_seq),
+                     -- (A data-modifying WITH runs whether or not it is read.)
+                     horizons AS (UPDATE users SET feed_horizon = greatest(feed_horizon, purged.seq)
+                                  FROM (SELECT user_id, max(change_seq) AS seq FROM tombstones GROUP BY user_id) AS purged
+                                  WHERE users.id = purged.user_id RETURNING 1),
+                     deliveries AS (DELETE FROM webhook_deliveries
+                                    WHERE attempted_at < now() - make_interval(secs => \(logRetention)) RETURNING 1)
                 SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM keys) + (SELECT count(*) FROM logins)
-                       + (SELECT count(*) FROM changes) AS n
+                       + (SELECT count(*) FROM changes) + (SELECT count(*) FROM tombstones)
+                       + (SELECT count(*) FROM deliveries) AS n
                 """, name: "maintenance.purge"))
         return try rows[0].decode(column: "n")
     }

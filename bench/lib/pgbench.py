@@ -37,9 +37,12 @@ def pgbench_scripts(b, clients):
 def pgbench_cmd(b, clients, seconds, scripts, rate=None, logprefix=None, db="weighin", extra=()):
     """pgbench on the cluster: `clients` for `seconds` running `scripts` ((path, weight or None), ...)."""
     today = (datetime.datetime.now(datetime.timezone.utc).date() - datetime.date(1970, 1, 1)).days
-    cmd = ["pgbench", "-h", "127.0.0.1", "-p", str(b.cluster.port), "-U", "postgres", "-n", "-M", "prepared",
+    # The database as the cluster's URL (pgbench expands a URI given as its database name): host, port, user and
+    # the password file, as every other client of the cluster gets them.
+    cmd = ["pgbench", "-n", "-M", "prepared",
            "-c", str(clients), "-j", "1", "-T", str(seconds), "-D", "loaded=0", "-D", f"today={today}",
-           "-D", "lo=0001-01-01", "-D", "hi=9999-12-31", "-D", "lim=31", "-D", "unit=kg", "-D", "rdays=28", "-D", "rmin=4"]
+           "-D", "lo=0001-01-01", "-D", "hi=9999-12-31", "-D", "lim=31", "-D", "unit=kg", "-D", "rdays=28", "-D", "rmin=4",
+           "-D", "seq0=0", "-D", "zero=00000000-0000-0000-0000-000000000000"]
     if rate:
         cmd += ["-R", str(rate)]
     if logprefix:
@@ -47,7 +50,7 @@ def pgbench_cmd(b, clients, seconds, scripts, rate=None, logprefix=None, db="wei
     cmd += list(extra)
     for path, weight in scripts:
         cmd += ["-f", f"{path}@{weight}" if weight is not None else path]
-    return cmd + [db]
+    return cmd + [b.cluster.url_of(db)]
 
 
 def template_statement(name):

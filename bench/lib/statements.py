@@ -61,6 +61,7 @@ KINDS = (  # (kind, substrings the statement's text (lower case, blanks collapse
     ("trend", ("with e as", "windowed as")),
     ("ema", ("with e as", "round(w, 2) as shown")),
     ("progress", ("with g as", "from goals")),
+    ("changes", ("with changed as", "from entry_tombstones")),
     ("token", ("select u.weight_unit, t.expires_at",)),
     ("token_revalidate", ("select t.token_hash, u.weight_unit",)),
 )

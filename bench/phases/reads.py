@@ -1,4 +1,5 @@
-"""Part 2's reads against the listing (issue 11): GET /v1/trend?method=ema and GET /v1/goal/progress for one user
+"""Part 2's reads against the listing (issues 11, 12): GET /v1/trend?method=ema, GET /v1/goal/progress and
+GET /v1/changes?limit=30 (a page of the change feed) for one user
 with 5 years of daily entries, next to GET /v1/entries?limit=30 for the same user. For each: the API's throughput,
 latency and CPU per request (server, PostgreSQL, load generator) under `weighin loadtest --token` on --reads-
 connections connections, the statements per request, and the SQL alone through pgbench (mean ms, buffers)."""
@@ -18,7 +19,7 @@ from lib.statements import classify, reset_statements, statement_stats
 from lib.window import strip_list
 
 DAYS = 5 * 365 + 1
-CALLS = (("list", "list=1"), ("ema", "ema=1"), ("progress", "progress=1"))
+CALLS = (("list", "list=1"), ("ema", "ema=1"), ("progress", "progress=1"), ("changes", "changes=1"))
 
 
 def reads(b, srv):

@@ -8,7 +8,7 @@ everything does not pass. Operations that take an object id elsewhere are covere
 by B answers 422 (field cursor), and B's list, export and stats never contain A's entries.
 
 An operation with a path parameter that this file does not know how to call fails the test: a new route must
-be added here (KINDS, BODIES) to be covered.
+be added here (the kinds of `main`, BODIES) to be covered.
 """
 
 import json
@@ -48,8 +48,19 @@ def main(report: h.Report):
         listed = h.request(url, "GET", "/v1/me/tokens", token=user.token).json()["tokens"]
         return next((t for t in listed if t["id"] == object_id), None)
 
+    def create_webhook(user, note):
+        r = h.request(url, "POST", "/v1/webhooks", token=user.token,
+                      json_body={"url": "http://127.0.0.1:9/authz", "description": note})
+        assert r.status == 201, r.body
+        return r.json()
+
+    def webhook_state(user, object_id):
+        listed = h.request(url, "GET", "/v1/webhooks", token=user.token).json()["webhooks"]
+        return next((w for w in listed if w["id"] == object_id), None)
+
     # The objects a path id can name: the path's prefix -> (make one for a user, its state as its owner sees it).
-    kinds = {"/v1/entries/": (create, entry_state), "/v1/me/tokens/": (create_token, token_state)}
+    kinds = {"/v1/entries/": (create, entry_state), "/v1/me/tokens/": (create_token, token_state),
+             "/v1/webhooks/": (create_webhook, webhook_state)}
 
     ops = []
     for path, item in doc["paths"].items():
@@ -61,6 +72,9 @@ def main(report: h.Report):
 
     for method, path, op_id in ops:
         params = re.findall(r"{(\w+)}", path)
+        if params == ["client_record_id"]:
+            client_ids(report, url, a, b, path)
+            continue
         kind = next((k for prefix, k in kinds.items() if path.startswith(prefix)), None)
         if kind is None or params != ["id"]:
             report.check(f"{method} {path}: known to this test (add it to authz.py)", False, "unknown id kind")
@@ -104,6 +118,19 @@ def main(report: h.Report):
     report.check("B's list and export hold none of A's entries", not leaked, f"{len(leaked)} of A's ids")
     report.check("B's stats count only B's entries", b_stats["count"] == len(b_export),
                  f"count {b_stats['count']}, B has {len(b_export)}")
+
+
+def client_ids(report, url, a, b, path):
+    """Client record ids are per user: B's PUT with A's client id makes B's own entry and leaves A's alone."""
+    body = {"weight": 80, "recorded_on": "2026-01-01", "client_version": 5}
+    ra = h.request(url, "PUT", path.replace("{client_record_id}", "authz-device-1"), token=a.token, json_body=body)
+    before = h.request(url, "GET", f"/v1/entries/{ra.json()['id']}", token=a.token).json()
+    rb = h.request(url, "PUT", path.replace("{client_record_id}", "authz-device-1"), token=b.token,
+                   json_body=dict(body, weight=60, client_version=9))
+    after = h.request(url, "GET", f"/v1/entries/{ra.json()['id']}", token=a.token).json()
+    report.check(f"PUT {path} with another user's client id makes the caller's own entry, the other's unchanged",
+                 ra.status == 201 and rb.status == 201 and rb.json()["id"] != ra.json()["id"] and after == before,
+                 f"{ra.status} {rb.status}")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ hash) or PROBES log-ins (one verification), sent one after another from 127.0.0.
   1. Quiet: the sign-up and log-in latencies with nothing else running, measured first and again last; the quiet
      latency is the mean of the two (a host that is busier during one of them skews the comparison less).
   2. Busy processes: as many normal-priority processes as cores spin beside the server, in its own session:
-     sign-up and log-in each take at most HOGS_FACTOR x their quiet latency. (In one session, as when a build and the server
-     share a container's CPU: Linux's per-session autogroups would otherwise give the server's session its own
-     share whatever its threads' priorities, and hide a starved thread.)
+     sign-up and log-in each take at most HOGS_FACTOR x their quiet latency. (In one session, as when a build and
+     the server share a container's CPU: Linux's per-session autogroups would otherwise give the server's session
+     its own share whatever its threads' priorities, and hide a starved thread.)
   3. The service's own load: `weighin loadtest` (closed loop, 32 connections, GET /v1/me and listing: work for
      the server's own threads more than for the database) keeps both cores busy, in two runs back to back; beside
      the second, sign-ups and log-ins run:
@@ -44,8 +44,8 @@ PHASE_LIMIT = 40
 def probe(url, limit=PHASE_LIMIT):
     """PROBES sign-ups, each followed by a log-in of the user it made, one at a time, for at most `limit`
     seconds: (sign-ups, log-ins, statuses that were not 201), each sign-up and log-in as (when it ended, how long it
-    took). A probe still waiting at the limit
-    counts with the time it has waited so far, so a starved phase ends and fails instead of hanging."""
+    took). A request still waiting at the limit counts with the time it has waited so far, so a starved phase ends
+    and fails instead of hanging."""
     deadline = time.monotonic() + limit
     c = h.Client(url, timeout=limit)
     signups, logins, bad = [], [], []

@@ -45,7 +45,7 @@ def main(report: h.Report):
     except subprocess.TimeoutExpired as error:
         out = (error.stdout or b"").decode(errors="replace") if isinstance(error.stdout, bytes) else (error.stdout or "")
         code, timed_out = None, True
-    log_path = "/tmp/weighin-faults-schemathesis.log"
+    log_path = f"/tmp/{os.environ.get('FAULTS_PREFIX') or 'weighin-faults-'}schemathesis.log"
     try:
         with open(log_path, "w") as f:
             f.write(out)

@@ -1,10 +1,14 @@
-"""A throwaway PostgreSQL cluster: initdb/pg_ctl (as the `postgres` user when we are root), 127.0.0.1 only."""
+"""A throwaway PostgreSQL cluster: initdb/pg_ctl (as the `postgres` user when we are root), 127.0.0.1 only,
+SCRAM-SHA-256 with a random password in a 0600 password file that every URL names."""
 
 from __future__ import annotations
 
 import os
+import pwd
+import secrets
 import shutil
 import subprocess
+import urllib.parse
 
 from harness import procfs
 from harness.binaries import pg_program
@@ -16,11 +20,28 @@ def as_postgres(cmd: list) -> list:
     return (["runuser", "-u", "postgres", "--"] + cmd) if os.geteuid() == 0 else cmd
 
 
+def write_private(path: str, text: str, owner: str | None = None):
+    """Writes `text` to a new file of mode 0600 (handed to the user `owner` when given, which needs root), never
+    following a link at `path`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        if owner is not None:
+            account = pwd.getpwnam(owner)
+            os.fchown(fd, account.pw_uid, account.pw_gid)
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
 class Cluster:
     """A cluster in `folder` (data in folder/data, log in folder/postgres.log) on 127.0.0.1:`port`, without a Unix
-    socket, trust authentication for `postgres`. `create()` makes the folder (owned by postgres when we are root,
-    so its parents must let that user through), initdb, appends `settings` (postgresql.conf lines) to the
-    configuration, starts it, creates `database` and registers the cluster's stop for the end."""
+    socket. Every connection needs the password of `postgres` (SCRAM-SHA-256, as weighin's own private cluster): a
+    random one, kept in folder/pgpass (mode 0600, libpq's password-file format) that every URL handed out names
+    (`?passfile=`), so no other local user or process becomes the superuser of a test's database. `create()` makes
+    the folder (owned by postgres when we are root, so its parents must let that user through), initdb, appends
+    `settings` (postgresql.conf lines) to the configuration, starts it, creates `database` and registers the
+    cluster's stop for the end."""
 
     def __init__(self, folder: str, port: int | None, database: str = "weighin", settings=(), appname="psql",
                  psql_timeout: float = 60):
@@ -32,13 +53,16 @@ class Cluster:
         self.settings = list(settings)
         self.appname = appname              # application_name of our psql sessions
         self.psql_timeout = psql_timeout    # default bound of one psql call, seconds
+        self.passfile = os.path.join(folder, "pgpass")  # `*:*:*:postgres:<password>`, written by create()
 
     @property
     def url(self) -> str:
         return self.url_of(self.database)
 
     def url_of(self, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+        """The URL of `database` on this cluster, naming the password file (libpq and weighin read it)."""
+        passfile = urllib.parse.quote(self.passfile, safe="/")
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}?passfile={passfile}"
 
     def _pg_ctl(self, args, timeout, check=True):
         return run(as_postgres([pg_program("pg_ctl"), "-D", self.data] + args), timeout, check=check,
@@ -50,8 +74,19 @@ class Cluster:
             shutil.chown(self.dir, "postgres", "postgres")
         os.chmod(self.dir, 0o700)
         on_cleanup(self.destroy)
-        run(as_postgres([pg_program("initdb"), "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                         "--locale=C", "--no-instructions"]), 300, stderr_apart=True)
+        password = secrets.token_urlsafe(24)  # 192 bits, base64url: nothing to quote in either file
+        if os.path.exists(self.passfile):
+            os.remove(self.passfile)
+        write_private(self.passfile, f"*:*:*:postgres:{password}\n")
+        # initdb reads the password from a file its user can read; the file goes as soon as initdb is done.
+        pwfile = os.path.join(self.dir, "initdb-password")
+        write_private(pwfile, password + "\n", owner="postgres" if os.geteuid() == 0 else None)
+        try:
+            run(as_postgres([pg_program("initdb"), "-D", self.data, "-U", "postgres", "-A", "scram-sha-256",
+                             "--pwfile", pwfile, "-E", "UTF8", "--locale=C", "--no-instructions"]), 300,
+                stderr_apart=True)
+        finally:
+            os.remove(pwfile)
         lines = ["listen_addresses = '127.0.0.1'", f"port = {self.port}", "unix_socket_directories = ''"]
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:  # as root we may; the file keeps its owner
             f.write("\n# a throwaway cluster of the checks (checks/harness/cluster.py)\n"

@@ -1,5 +1,8 @@
-"""Free TCP ports on 127.0.0.1."""
+"""Free TCP ports on 127.0.0.1, from a range the caller (or an environment variable) gives."""
 
+from __future__ import annotations
+
+import os
 import random
 import socket
 
@@ -32,3 +35,19 @@ class Ports:
             self.handed_out.add(port)
             return port
         raise HarnessError(f"no free port in {self.range.start}-{self.range.stop - 1}")
+
+
+def from_environment(name: str, default: tuple | None = None) -> Ports:
+    """Ports from the environment variable `name`, written `first-last` (both included), else from `default`
+    ((first, last), or None for ports the kernel picks): runs of a suite side by side keep apart with it."""
+    setting = os.environ.get(name)
+    if not setting:
+        return Ports(*default) if default else Ports()
+    first, _, last = setting.partition("-")
+    try:
+        low, high = int(first), int(last)
+    except ValueError:
+        raise HarnessError(f"{name} must read first-last (e.g. 18400-18499), not {setting!r}") from None
+    if not 1024 <= low <= high <= 65535:
+        raise HarnessError(f"{name}={setting!r} is not a range of ports from 1024 to 65535")
+    return Ports(low, high)

@@ -15,12 +15,15 @@ from harness.http import Cut, NoAnswer, request
 class Server:
     """`<binary> serve --port <port> <args>` (weighin listens on 127.0.0.1 unless told otherwise), its output in
     `log_path`. Its environment is ours without DATABASE_URL - and without any WEIGHIN_* variable unless
-    `inherit_weighin_env` - plus `env`. `start()` registers its stop for the end."""
+    `inherit_weighin_env` - plus `env`. With `ops_port`, also `--ops-port <ops_port>`: readiness and metrics are
+    then asked there (weighin serves them on that listener only). `start()` registers its stop for the end."""
 
     def __init__(self, binary: str, port: int, args=(), log_path: str = "", env: dict | None = None,
-                 inherit_weighin_env: bool = True):
+                 inherit_weighin_env: bool = True, ops_port: int | None = None):
         self.port = port
-        self.cmd = [binary, "serve", "--port", str(port)] + list(args)
+        self.ops_port = ops_port
+        self.cmd = ([binary, "serve", "--port", str(port)] + (["--ops-port", str(ops_port)] if ops_port else [])
+                    + list(args))
         self.log_path = log_path
         self.env = dict(env or {})
         self.inherit_weighin_env = inherit_weighin_env
@@ -30,6 +33,11 @@ class Server:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ops_url(self) -> str:
+        """Where /readyz and /metrics are served: the ops listener when there is one, else the public port."""
+        return f"http://127.0.0.1:{self.ops_port or self.port}"
 
     def start(self, ready_timeout=120):
         env = {k: v for k, v in os.environ.items()
@@ -49,7 +57,7 @@ class Server:
                 raise HarnessError(f"weighin serve exited with {self.proc.returncode} (log {self.log_path}):\n"
                                    f"{self.log_tail()}")
             try:
-                if request(self.url, "GET", "/readyz", timeout=2).status == 200:
+                if request(self.ops_url, "GET", "/readyz", timeout=2).status == 200:
                     return
             except (OSError, http.client.HTTPException, NoAnswer, Cut):
                 pass
@@ -99,7 +107,7 @@ class Server:
     def metrics(self) -> dict:
         """GET /metrics: sample (name with its labels, as written) -> value."""
         values = {}
-        for line in request(self.url, "GET", "/metrics", timeout=10).body.decode("utf-8", "replace").splitlines():
+        for line in request(self.ops_url, "GET", "/metrics", timeout=10).body.decode("utf-8", "replace").splitlines():
             if line.startswith("#") or not line.strip():
                 continue
             key, _, value = line.rpartition(" ")

@@ -1,13 +1,13 @@
 import CLibPQ
 import DequeModule
 import Foundation
+import Primitives
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
-import Primitives
 #endif
 
 // One file over 300 lines on purpose: the driver is one loop (mailbox, send, poll, receive, terminate) whose steps
@@ -55,6 +55,8 @@ final class ConnectionWorker: @unchecked Sendable {
     let configuration: PostgresConfiguration
     private let mailbox = Mutex(Mailbox())
     private let exited = OneTimeSignal()
+    /// Set once connected: how another thread cancels the statement running or cuts the connection.
+    private let interrupt = Mutex<ConnectionInterrupt?>(nil)
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let onNotification: (@Sendable (PostgresNotification) -> Void)?
@@ -137,6 +139,28 @@ final class ConnectionWorker: @unchecked Sendable {
         mailbox.withLock { $0.failure != nil }
     }
 
+    /// For a process that stops after its drain timeout: asks the server to cancel the statement it runs for this
+    /// connection, again every `abortInterval` while the connection stays open (the statements pipelined behind a
+    /// cancelled one run next), and cuts the connection if it is still open `grace` later (a server that does not
+    /// answer). The work in flight fails, and a closing connection ends. Returns at once: `PQcancel` blocks, so
+    /// this runs on a thread of its own.
+    func abort(grace: Duration) {
+        guard let interrupt = interrupt.withLock({ $0 }) else { return }
+        let thread = Thread {
+            let deadline = ContinuousClock.now + grace
+            // When the server cannot even be asked, there is nothing to wait for.
+            while interrupt.isOpen, ContinuousClock.now < deadline, interrupt.cancelStatement() {
+                Thread.sleep(forTimeInterval: Self.abortInterval.inSeconds)
+            }
+            interrupt.cut()
+        }
+        thread.name = "postgres-abort"
+        thread.start()
+    }
+
+    /// How often `abort` asks again for the statement running to be cancelled.
+    static let abortInterval: Duration = .milliseconds(50)
+
     private func wake() {
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)
@@ -163,6 +187,7 @@ final class ConnectionWorker: @unchecked Sendable {
             return
         }
         confined.value.handle = handle
+        interrupt.withLock { $0 = ConnectionInterrupt(handle) }
         ready.resume()
         runLoop(handle)
         confined.value.handle = nil
@@ -256,6 +281,7 @@ final class ConnectionWorker: @unchecked Sendable {
         for (completion, outcome) in confined.value.pipeline.failAll(error) { completion(outcome) }
         while let item = confined.value.pending.popFirst() { item.fail(unsent) }
         for item in late { item.fail(unsent) }
+        interrupt.withLock { $0?.detachSocket() }
         confined.value.handle = nil
         if notify { onTermination(error) }
     }

@@ -154,9 +154,21 @@ public final class PostgresPool: Sendable {
             let (connecting, living) = state.withLock { ($0.machine.statistics.connecting, Array($0.living.values)) }
             for connection in living { await connection.worker.waitUntilExited() }
             if connecting == 0, living.isEmpty { return }
-            // A connect in progress ends within its connect timeout; what it opens is closed at once.
-            try? await Task.sleep(for: .milliseconds(10))
+            // A connect in progress ends within its connect timeout; what it opens is closed at once. The pause
+            // is taken even in a cancelled task (after a drain timeout), so that this loop never spins.
+            await Task.detached { try? await Task.sleep(for: .milliseconds(10)) }.value
         }
+    }
+
+    /// For a process stopping after its drain timeout, so that `closeAndWait` returns soon: closes the pool, asks
+    /// the server to cancel every statement still running on its connections (`PQcancel`; their callers get
+    /// `query_canceled`), and cuts any connection still open `grace` later. Returns how many connections were busy.
+    @discardableResult
+    public func abort(grace: Duration = .seconds(2)) -> Int {
+        let busy = statistics.busy
+        close()
+        for connection in state.withLock({ Array($0.living.values) }) { connection.worker.abort(grace: grace) }
+        return busy
     }
 
     // MARK: - Statements

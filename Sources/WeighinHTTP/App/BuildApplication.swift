@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -16,7 +17,9 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             maxWaiters: settings.poolMaxWaiters))
     let services: WeighinServices
     do {
-        services = try await WeighinServices(pool: pool, configuration: settings.service)
+        var service = settings.service
+        service.webhookPublicAddressesOnly = settings.production
+        services = try await WeighinServices(pool: pool, configuration: service)
     } catch {
         await pool.closeAndWait()
         throw error
@@ -47,12 +50,16 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             logger: configuration.logger),
         MaintenanceService(services: services, logger: configuration.logger),
         RateLimitSweeper(limiter: limiter),
-        PoolCloser(pool: pool))
+        PoolCloser(pool: pool, logger: configuration.logger),
+        // After the pool's closer: services stop in reverse order, so deliveries in flight finish and are recorded
+        // before the pool closes.
+        WebhookDeliveryService(
+            outbox: services.outbox, publicAddressesOnly: settings.production, logger: configuration.logger))
     if let opsPort = settings.opsPort {
         // Readiness and metrics (and liveness) on a listener of their own, loopback by default: they tell failure
         // counts and cost database statements, so the public port does not serve them.
         let opsRouter = buildRouter(
-            RouteTable(routes: RouteTable.all.routes.filter { $0.operational || $0.path == "/healthz" }),
+            RouteTable(routes: RouteTable.all.routes.filter { $0.operational || $0.path == "/healthz" }), pages: nil,
             services: services, configuration: configuration, metrics: metrics)
         app.addServices(Application(
             router: opsRouter,
@@ -63,15 +70,20 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
 }
 
 /// The router: middleware (request id and access log, metrics, the rate limit when given, problem JSON) around every
-/// route, and the bearer check around authenticated ones.
+/// route, and the bearer check around authenticated ones; the web app's pages beside the API's routes, unless
+/// `pages` is nil.
 func buildRouter(
-    _ table: RouteTable = .all, services: WeighinServices, configuration: AppConfiguration, metrics: AppMetrics,
-    limiter: RateLimiter? = nil
+    _ table: RouteTable = .all, pages: WebPages? = WebPages(files: .bundled), services: WeighinServices,
+    configuration: AppConfiguration, metrics: AppMetrics, limiter: RateLimiter? = nil
 ) -> Router<AppRequestContext> {
     let groups = RouteGroups(
         accounts: AccountRoutes(services: services, metrics: metrics), entries: EntryRoutes(services: services),
-        importExport: ImportExportRoutes(services: services, imports: ImportGate(capacity: configuration.settings.maxImports)),
+        importExport: ImportExportRoutes(
+            services: services, imports: ImportGate(capacity: configuration.settings.importLimit),
+            workers: ImportWorkers(threads: ImportWorkers.threadCount(
+                importLimit: configuration.settings.importLimit, cores: ProcessInfo.processInfo.activeProcessorCount))),
         statistics: StatisticsRoutes(services: services), goals: GoalRoutes(services: services),
+        changes: ChangeRoutes(services: services), webhooks: WebhookRoutes(services: services),
         tokens: TokenRoutes(services: services),
         operations: OperationsRoutes(
             services: services, migrations: configuration.migrations, metrics: metrics,
@@ -83,7 +95,8 @@ func buildRouter(
         router.add(middleware: CORSPolicyMiddleware(origins: configuration.settings.corsOrigins))
     }
     if let limiter { router.add(middleware: RateLimitMiddleware(limiter: limiter)) }
-    router.add(middleware: ProblemMiddleware(routes: table, metrics: metrics))
+    router.add(middleware: ProblemMiddleware(routes: table, pages: pages, metrics: metrics))
+    pages?.add(to: router)
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
         .add(middleware: NoStoreMiddleware())
     let personal = router.group().add(middleware: NoStoreMiddleware())
@@ -159,11 +172,23 @@ struct RateLimitSweeper: Service {
 
 /// Closes the pool once the server has stopped (services shut down in reverse order, the server first), and
 /// waits until its connections are gone, so the process never exits under one still in libpq.
+///
+/// When the drain timeout passes first (the service group cancels every service), requests still waiting for the
+/// database have given up, but their statements would still run to their end (up to the statement timeout) and
+/// the pool would wait for them: they are cancelled on the server instead (`PostgresPool.abort`).
 struct PoolCloser: Service {
     let pool: PostgresPool
+    let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
-        await pool.closeAndWait()
+        await withTaskCancellationHandler {
+            await pool.closeAndWait()
+        } onCancel: {
+            let busy = pool.abort()
+            logger.warning(
+                "the drain timeout passed: cancelling the statements still running",
+                metadata: ["busy_connections": "\(busy)"])
+        }
     }
 }

@@ -68,11 +68,18 @@ public enum WeighinServer {
             listenDatabase: try settings.listenDatabaseURL.map { try PostgresConfiguration(conninfo: $0) },
             migrations: migrations, logger: logger)
         let app = try await buildApplication(configuration)
+        let deadline = ShutdownDeadline(
+            drainTimeout: settings.drainTimeout, cancellationLimit: ShutdownDeadline.cancellationLimit, logger: logger)
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [.init(service: app), .init(service: deadline)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
         group.maximumGracefulShutdownDuration = settings.drainTimeout
-        group.maximumCancellationDuration = .seconds(5)
+        // No cancellation limit of the group's own: it ends a process that outlives it with a fatal error (a crash).
+        // After the drain timeout the pool cancels what still runs; `ShutdownDeadline` bounds the rest.
+        group.maximumCancellationDuration = nil
+        defer { deadline.disarm() }
         try await ServiceGroup(configuration: group).run()
+        logger.info("stopped")
     }
 }
 

@@ -17,12 +17,12 @@ struct CORSPolicyMiddleware: RouterMiddleware {
         }
         var cors: HTTPFields = [
             .accessControlAllowOrigin: origins == ["*"] ? "*" : origin,
-            .accessControlExposeHeaders: "Location, Retry-After, X-Request-ID, WWW-Authenticate",
+            .accessControlExposeHeaders: "Location, Retry-After, X-Request-ID, WWW-Authenticate, ETag",
             .vary: "Origin",
         ]
         if request.method == .options {
             cors[.accessControlAllowMethods] = "GET, POST, PUT, PATCH, DELETE"
-            cors[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
+            cors[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, X-Request-ID, If-Match, If-None-Match"
             cors[.accessControlMaxAge] = "600"
             return Response(status: .noContent, headers: cors)
         }

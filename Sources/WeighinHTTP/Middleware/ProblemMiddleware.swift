@@ -9,6 +9,8 @@ import WeighinService
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let routes: RouteTable
+    /// The web app's pages, when this router serves them (their paths answer 405 to other methods too).
+    let pages: WebPages?
     let metrics: AppMetrics
 
     func handle(
@@ -18,7 +20,9 @@ struct ProblemMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Problem.from(error, allowedMethods: { routes.methods(forPath: request.uri.path) })
+            let problem = Problem.from(error, allowedMethods: {
+                routes.methods(forPath: request.uri.path) + (pages?.methods(forPath: request.uri.path) ?? [])
+            })
             if let sqlState = Self.sqlState(of: error) { metrics.recordDatabaseError(sqlState: sqlState) }
             if problem.status.kind == .serverError {
                 context.logger.error(

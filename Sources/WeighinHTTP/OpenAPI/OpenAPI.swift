@@ -59,7 +59,7 @@ public enum OpenAPI {
 
     /// The groups operations are listed under.
     enum Tag: String, CaseIterable, Sendable {
-        case accounts, tokens, entries, stats, goals, operations
+        case accounts, tokens, entries, stats, goals, sync, webhooks, operations
 
         var description: String {
             switch self {
@@ -68,6 +68,8 @@ public enum OpenAPI {
             case .entries: "Weight entries."
             case .stats: "Statistics and trends."
             case .goals: "A target weight, and the progress towards it."
+            case .sync: "Keeping devices' copies in step: the change feed and writes by the device's own id."
+            case .webhooks: "Signed HTTP posts of every change to the user's entries, and their delivery log."
             case .operations: "Health, readiness, metrics and this document."
             }
         }
@@ -92,6 +94,8 @@ public enum OpenAPI {
             otherwise converted and rounded half away from zero to \(EntryRules.weightPlaces) decimals (180.2 lb \
             shows as \(poundShown) kg; 80 kg as \(kilogramsShown) lb). A request that cannot get a database \
             connection in time answers 503 `unavailable` with `Retry-After`. Every response carries `X-Request-ID`. \
+            For people, the server also serves this document as a readable reference at `/docs` and a web app \
+            built on these calls at `/`: pages, not operations, and so not listed here.
             Personal access tokens (`/v1/me/tokens`) have a scope: a `read` token may only `GET`/`HEAD`, anything \
             else answers 403 `insufficient_scope` before the body is read; token management, the password, the email \
             and account deletion need a log-in token. Each client (bearer token, else address) has a request budget \

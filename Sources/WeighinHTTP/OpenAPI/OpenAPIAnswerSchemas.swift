@@ -84,6 +84,78 @@ extension OpenAPI.Schema {
             ], required: ["entries", "next_cursor"])
     }
 
+    static var changeDefinition: JSONValue {
+        let upsert = object(
+            ["op": ["type": "string", "const": "upsert"], "entry": Self.entry.ref], required: ["op", "entry"],
+            description: "The entry as it now is (created or changed).")
+        let delete = object(
+            [
+                "op": ["type": "string", "const": "delete"], "id": ["type": "string", "format": "uuid"],
+                "deleted_at": Self.timestamp("When it was deleted: RFC 3339 in UTC with `Z`."),
+            ], required: ["op", "id", "deleted_at"], description: "The entry with this id was deleted.")
+        return ["oneOf": [upsert, delete]]
+    }
+
+    static var changeListDefinition: JSONValue {
+        object(
+            [
+                "changes": [
+                    "type": "array", "items": Self.change.ref,
+                    "description": "In the order the changes committed; each entry at most once, in its latest state.",
+                ],
+                "next_cursor": [
+                    "type": "string", "minLength": 1,
+                    "description": "Where to continue from: never null (with nothing new, the cursor sent).",
+                ],
+                "has_more": [
+                    "type": "boolean", "description": "Whether more changes are already there (ask again at once).",
+                ],
+            ], required: ["changes", "next_cursor", "has_more"])
+    }
+
+    static func webhookDefinition(withSecret: Bool) -> JSONValue {
+        var properties: JSONObject = [
+            "id": ["type": "string", "format": "uuid"],
+            "url": ["type": "string"],
+            "events": ["type": "array", "items": ["type": "string", "enum": .strings(WebhookEvent.allCases.map(\.rawValue))]],
+            "description": ["type": ["string", "null"]],
+            "created_at": Self.timestamp("RFC 3339 in UTC with `Z`."),
+            "disabled_at": [
+                "type": ["string", "null"], "format": "date-time",
+                "description": "When deliveries were given up after a day of failures; null while enabled.",
+            ],
+        ]
+        var required = ["id", "url", "events", "description", "created_at", "disabled_at"]
+        if withSecret {
+            properties.members.append((
+                key: "secret",
+                value: [
+                    "type": "string", "pattern": "^whsec_[A-Za-z0-9+/]+={0,2}$",
+                    "description": "The signing secret (Standard Webhooks), shown this once.",
+                ]))
+            required.append("secret")
+        }
+        return object(properties, required: required)
+    }
+
+    static var webhookDeliveryDefinition: JSONValue {
+        object(
+            [
+                "event_id": ["type": "string", "format": "uuid"],
+                "event_type": ["type": "string", "enum": .strings(WebhookEvent.allCases.map(\.rawValue))],
+                "attempt": ["type": "integer", "minimum": 1],
+                "attempted_at": Self.timestamp("RFC 3339 in UTC with `Z`."),
+                "status_code": ["type": ["integer", "null"], "description": "The receiver's status; null without one."],
+                "duration_ms": ["type": "integer", "minimum": 0],
+                "error": ["type": ["string", "null"], "description": "Why the attempt failed; null when delivered."],
+            ], required: ["event_id", "event_type", "attempt", "attempted_at", "status_code", "duration_ms", "error"])
+    }
+
+    /// `{member: [items]}`.
+    static func listDefinition(_ member: String, of item: OpenAPI.Schema, _ order: String) -> JSONValue {
+        object([member: ["type": "array", "items": item.ref, "description": .string(order)]], required: [member])
+    }
+
     static var tokenDefinition: JSONValue {
         let lifetime = OpenAPI.spoken(ServiceConfiguration().tokenLifetime)
         return object(

@@ -20,6 +20,11 @@ extension OpenAPI {
                 headers: headers, links: links)
         }
 
+        /// 304: the client's copy (`If-None-Match`) is current.
+        static let notModified = Answer.success(
+            status: 304, description: "The tag in `If-None-Match` is the answer's: no body.", content: nil,
+            headers: [.eTag], links: nil)
+
         /// A success whose body is given by media type (200).
         static func content(_ description: String, _ content: JSONValue) -> Answer {
             .success(status: 200, description: description, content: content, headers: [], links: nil)
@@ -75,6 +80,7 @@ extension OpenAPI {
         case retryAfter = "RetryAfter"
         case wwwAuthenticate = "WWWAuthenticate"
         case entryLocation = "EntryLocation"
+        case eTag = "ETag"
         case rateLimitPolicy = "RateLimitPolicy"
         case rateLimit = "RateLimit"
 
@@ -85,6 +91,7 @@ extension OpenAPI {
             case .retryAfter: "Retry-After"
             case .wwwAuthenticate: "WWW-Authenticate"
             case .entryLocation: "Location"
+            case .eTag: "ETag"
             case .rateLimitPolicy: "RateLimit-Policy"
             case .rateLimit: "RateLimit"
             }
@@ -104,6 +111,13 @@ extension OpenAPI {
                 case .wwwAuthenticate: (
                     "Always `Bearer` (possibly with parameters).",
                     ["type": "string", "pattern": #"^[Bb][Ee][Aa][Rr][Ee][Rr]\b"#]
+                )
+                case .eTag: (
+                    """
+                    Strong tag of this answer: it changes whenever the answer would (the display unit included); send \
+                    it in `If-None-Match` (reads) or `If-Match` (writes of the entry).
+                    """,
+                    ["type": "string", "pattern": #"^"[A-Za-z0-9_-]+"$"#]
                 )
                 case .rateLimitPolicy: (
                     """

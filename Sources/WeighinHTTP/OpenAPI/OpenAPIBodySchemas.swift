@@ -27,8 +27,13 @@ extension OpenAPI.Schema {
     static var credentialsDefinition: JSONValue {
         object(
             [
-                "email": ["type": "string", "description": "Matched trimmed and case-insensitively."],
-                "password": ["type": "string"],
+                "email": [
+                    "type": "string", "pattern": .string(withoutNUL),
+                    "description": "Matched trimmed and case-insensitively. NUL (U+0000) answers 422.",
+                ],
+                "password": [
+                    "type": "string", "pattern": .string(withoutNUL), "description": "NUL (U+0000) answers 422.",
+                ],
             ], required: ["email", "password"])
     }
 
@@ -36,8 +41,10 @@ extension OpenAPI.Schema {
         object(
             [
                 "current_password": [
-                    "type": "string",
-                    "description": "Wrong: 403 `invalid_credentials` (not counted as a failed log-in).",
+                    "type": "string", "pattern": .string(withoutNUL),
+                    "description": """
+                        Wrong: 403 `invalid_credentials` (not counted as a failed log-in). NUL (U+0000) answers 422.
+                        """,
                 ],
                 "new_password": password,
             ], required: ["current_password", "new_password"])
@@ -60,6 +67,46 @@ extension OpenAPI.Schema {
                     alone must agree with a stored `measured_at`.
                     """,
             also: kilogramLimit)
+    }
+
+    /// `EntryPut`: a whole entry (members left out are null) and the device's version of it.
+    static var entryPutDefinition: JSONValue {
+        var members = entryMembers(unit: unit)
+        members.members.append((
+            key: "client_version",
+            value: [
+                "type": "integer", "minimum": 0, "maximum": .integer(Int.max),
+                "description": "The device's version of the entry: a higher one replaces the stored entry.",
+            ]
+        ))
+        return object(
+            members, required: ["weight", "client_version"],
+            description: """
+                The whole entry: a member left out is null. `recorded_on` or `measured_at` is required, as for \
+                `EntryCreate`.
+                """,
+            also: kilogramLimit)
+    }
+
+    static var webhookCreateDefinition: JSONValue {
+        let length = WebhookService.urlLength
+        return object(
+            [
+                "url": [
+                    "type": "string", "minLength": .integer(length.lowerBound), "maxLength": .integer(length.upperBound),
+                    "description": """
+                        An absolute `http` or `https` URL. In production its host must resolve to public addresses \
+                        only (else 422 naming `url`); checked again at each delivery.
+                        """,
+                ],
+                "events": [
+                    "type": "array", "minItems": 1, "items": ["type": "string", "enum": .strings(WebhookEvent.allCases.map(\.rawValue))],
+                    "description": "The events to deliver; default all three.",
+                ],
+                "description": [
+                    "type": ["string", "null"], "maxLength": .integer(WebhookService.descriptionLength.upperBound),
+                ],
+            ], required: ["url"])
     }
 
     /// The members of an entry body, with `unit` as the body takes it.
@@ -85,10 +132,11 @@ extension OpenAPI.Schema {
             ],
             "source": [
                 "type": ["string", "null"], "minLength": .integer(sourceLength.lowerBound),
-                "maxLength": .integer(sourceLength.upperBound),
+                "maxLength": .integer(sourceLength.upperBound), "pattern": .string(withoutNUL),
                 "description": .string("""
                     Where the reading came from (`manual`, `Withings Body+`): \(sourceLength.lowerBound) to \
-                    \(sourceLength.upperBound) Unicode code points after trimming; stored trimmed.
+                    \(sourceLength.upperBound) Unicode code points after trimming; stored trimmed. NUL (U+0000) \
+                    answers 422.
                     """),
             ],
         ]
@@ -159,6 +207,9 @@ extension OpenAPI.Schema {
     private static let whitespace = #"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"#
     /// Control characters, which `AccountRules.email` refuses (and NUL, which `AccountRules.name` refuses).
     private static let control = #"\u0000-\u001f\u007f"#
+    /// Text without NUL: every string member of a body that holds one answers 422 naming it (`BodyReader`), since
+    /// libpq would cut the text at the NUL.
+    static let withoutNUL = #"^[^\u0000]*$"#
 
     private static var name: JSONValue {
         trimmedName(AccountRules.nameLength)
@@ -193,10 +244,11 @@ extension OpenAPI.Schema {
         let length = AccountRules.passwordLength
         return [
             "type": "string", "minLength": .integer(length.lowerBound), "maxLength": .integer(length.upperBound),
+            "pattern": .string(withoutNUL),
             "description": .string("""
-                \(length.lowerBound) to \(length.upperBound) Unicode code points. It verifies only against itself in \
-                full: two passwords that share their first 72 bytes but differ after them are different passwords. \
-                Never echoed.
+                \(length.lowerBound) to \(length.upperBound) Unicode code points, without NUL (U+0000: 422). It \
+                verifies only against itself in full: two passwords that share their first 72 bytes but differ after \
+                them are different passwords. Never echoed.
                 """),
         ]
     }
@@ -244,9 +296,10 @@ extension OpenAPI.Schema {
 
     private static var note: JSONValue {
         [
-            "type": ["string", "null"], "maxLength": .integer(EntryRules.noteLength),
+            "type": ["string", "null"], "maxLength": .integer(EntryRules.noteLength), "pattern": .string(withoutNUL),
             "description": .string("""
-                At most \(EntryRules.noteLength) Unicode code points; `null` (or absent on creation) means no note.
+                At most \(EntryRules.noteLength) Unicode code points, without NUL (U+0000: 422); `null` (or absent \
+                on creation) means no note.
                 """),
         ]
     }

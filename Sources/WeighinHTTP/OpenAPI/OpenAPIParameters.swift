@@ -19,13 +19,22 @@ extension OpenAPI {
         case trendDaily = "TrendDaily"
         case format = "Format"
         case idempotencyKey = "IdempotencyKey"
+        case clientRecordID = "ClientRecordId"
+        case changesCursor = "ChangesCursor"
+        case changesLimit = "ChangesLimit"
+        case ifMatch = "IfMatch"
+        case ifNoneMatch = "IfNoneMatch"
+        case webhookID = "WebhookId"
+        case deliveriesLimit = "DeliveriesLimit"
 
         /// Where the parameter is: `path`, `query` or `header`.
         var location: String {
             switch self {
-            case .entryID, .tokenID: "path"
-            case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily, .trendDaily, .format: "query"
-            case .idempotencyKey: "header"
+            case .entryID, .clientRecordID, .webhookID, .tokenID: "path"
+            case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily,
+                .trendDaily, .format, .changesCursor, .changesLimit, .deliveriesLimit:
+                "query"
+            case .idempotencyKey, .ifMatch, .ifNoneMatch: "header"
             }
         }
 
@@ -99,9 +108,10 @@ extension OpenAPI {
                     ["type": "string", "enum": .strings(TrendMethod.names), "default": .string(TrendMethod.names[0])]
                 )
             case .smoothing:
-                return Self.fraction("smoothing", "α of `ema` and `holt` (ignored by `window`)")
+                return Self.fraction("smoothing", "α of `ema` and `holt` (not used by `window`, but checked)")
             case .slopeSmoothing:
-                return Self.fraction("slope_smoothing", "β, the slope's smoothing of `holt` (ignored by the others)")
+                return Self.fraction(
+                    "slope_smoothing", "β, the slope's smoothing of `holt` (not used by the others, but checked)")
             case .statsDaily:
                 return Self.daily(DailyValue.allCases, default: .statisticsDefault)
             case .trendDaily:
@@ -111,6 +121,52 @@ extension OpenAPI {
                 return (
                     "format", "`\(formats[0])` (default) or `\(formats[1])`.",
                     ["type": "string", "enum": .strings(formats), "default": .string(formats[0])]
+                )
+            case .clientRecordID:
+                let length = EntryService.clientRecordIDLength
+                return (
+                    "client_record_id",
+                    """
+                    The device's own id of the entry, \(length.lowerBound) to \(length.upperBound) characters after \
+                    percent-decoding (else 422 naming `client_record_id`); unique per user.
+                    """,
+                    ["type": "string", "minLength": .integer(length.lowerBound), "maxLength": .integer(length.upperBound)]
+                )
+            case .changesCursor:
+                return (
+                    "cursor",
+                    """
+                    `next_cursor` of an earlier answer (without one: from the beginning). Altered, forged or another \
+                    user's: 422 naming `cursor`; older than the kept deletions: 410 `cursor_expired`.
+                    """,
+                    ["type": "string"]
+                )
+            case .webhookID:
+                return (
+                    "id", "Webhook id: a UUID in the canonical hyphenated 36-character form (any other form: 404).",
+                    ["type": "string", "format": "uuid"]
+                )
+            case .deliveriesLimit:
+                return Self.wholeNumber(
+                    "limit", "Attempts per page", WebhookService.deliveryPageSizes,
+                    default: WebhookService.defaultDeliveryPageSize)
+            case .changesLimit:
+                return Self.wholeNumber(
+                    "limit", "Changes per page", ChangeFeed.pageSizes, default: ChangeFeed.defaultPageSize)
+            case .ifMatch:
+                return (
+                    "If-Match",
+                    """
+                    Write only if the stored entry's `ETag` (in this request's display unit) is one of these strong \
+                    tags, or it exists (`*`); otherwise 412 `precondition_failed` and nothing changes.
+                    """,
+                    ["type": "string"]
+                )
+            case .ifNoneMatch:
+                return (
+                    "If-None-Match",
+                    "The `ETag`s the client holds: when the answer's tag is one of them (or `*`), 304 with no body.",
+                    ["type": "string"]
                 )
             case .idempotencyKey:
                 return (

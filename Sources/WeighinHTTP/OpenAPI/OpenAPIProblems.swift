@@ -19,7 +19,11 @@ extension OpenAPI {
         case noGoal = "NoGoal"
         case emailTaken = "EmailTaken"
         case idempotencyKeyInUse = "IdempotencyKeyInUse"
+        case versionConflict = "VersionConflict"
         case limitReached = "LimitReached"
+        case webhookNotFound = "WebhookNotFound"
+        case cursorExpired = "CursorExpired"
+        case preconditionFailed = "PreconditionFailed"
         case payloadTooLarge = "PayloadTooLarge"
         case importPayloadTooLarge = "ImportPayloadTooLarge"
         case unsupportedMediaType = "UnsupportedMediaType"
@@ -45,7 +49,11 @@ extension OpenAPI {
             case .notFound, .noGoal, .tokenNotFound: (404, [.notFound])
             case .emailTaken: (409, [.emailTaken])
             case .idempotencyKeyInUse: (409, [.idempotencyKeyInUse])
+            case .versionConflict: (409, [.versionConflict])
             case .limitReached: (409, [.limitReached])
+            case .webhookNotFound: (404, [.notFound])
+            case .cursorExpired: (410, [.cursorExpired])
+            case .preconditionFailed: (412, [.preconditionFailed])
             case .payloadTooLarge, .importPayloadTooLarge: (413, [.payloadTooLarge])
             case .unsupportedMediaType, .importUnsupportedMediaType: (415, [.unsupportedMediaType])
             case .validationFailed: (422, [.validationFailed])
@@ -93,6 +101,22 @@ extension OpenAPI {
                 """
             case .noGoal:
                 "The user has no goal."
+            case .versionConflict:
+                """
+                `client_version` is lower than the stored one, or equal with another body: nothing changed; the \
+                stored entry is in `current` (in the display unit of the request).
+                """
+            case .limitReached:
+                "The user has \(WebhookService.limit) webhooks already: delete one first."
+            case .webhookNotFound:
+                "No such webhook: it does not exist, its id is not a canonical UUID, or it is another user's."
+            case .cursorExpired:
+                """
+                The cursor is older than the deletions the feed keeps (\(OpenAPI.spoken(ChangeFeed.tombstoneRetention))): \
+                start over without a cursor.
+                """
+            case .preconditionFailed:
+                "`If-Match` names no tag of the stored entry (or the entry does not exist): nothing changed."
             case .emailTaken:
                 "Another account has this email (compared case-insensitively)."
             case .idempotencyKeyInUse:
@@ -135,8 +159,8 @@ extension OpenAPI {
             case .importBusy:
                 """
                 An import of this account is still running, or this instance runs as many imports as it allows \
-                (`--max-imports`, \(ServeSettings().maxImports) by default): refused before the body is read; send it \
-                again after `Retry-After` seconds.
+                (`--max-imports`, \(ServeSettings.defaultMaxImports) by default, or the pool size if smaller): \
+                refused before the body is read; send it again after `Retry-After` seconds.
                 """
             case .rateLimited:
                 """
@@ -169,7 +193,7 @@ extension OpenAPI {
         private var schemaOwner: ProblemResponse {
             switch self {
             case .importPayloadTooLarge: .payloadTooLarge
-            case .noGoal, .tokenNotFound: .notFound
+            case .noGoal, .webhookNotFound, .tokenNotFound: .notFound
             case .importUnsupportedMediaType: .unsupportedMediaType
             default: self
             }
@@ -209,7 +233,8 @@ extension OpenAPI {
                     key: problem.schemaName,
                     value: schema(
                         status: ["type": "integer", "const": .integer(status)], codes: codes,
-                        fieldErrors: status == 422, row: problem == .importValidationFailed)
+                        fieldErrors: status == 422, row: problem == .importValidationFailed,
+                        current: problem == .versionConflict)
                 )
             })
         }
@@ -217,7 +242,8 @@ extension OpenAPI {
         /// A problem body schema (`Problem.response(requestID:)` writes them): `status` and `code` as given, with
         /// `errors` (422 field failures) and `row` (import) when the answer can carry them.
         static func schema(
-            status: JSONValue, codes: [ProblemCode], fieldErrors: Bool, row: Bool, description: String? = nil
+            status: JSONValue, codes: [ProblemCode], fieldErrors: Bool, row: Bool, current: Bool = false,
+            description: String? = nil
         ) -> JSONValue {
             let names = codes.map { JSONValue.string($0.rawValue) }
             let code: JSONValue =
@@ -247,11 +273,16 @@ extension OpenAPI {
                     ]
                 ))
             }
+            if current {
+                properties.members.append((key: "current", value: Schema.entry.ref))
+            }
             properties.members.append((
                 key: "request_id", value: ["type": "string", "description": "Same value as the `X-Request-ID` header."]
             ))
             return Schema.object(
-                properties, required: ["type", "title", "status", "detail", "code", "request_id"], closed: false,
+                properties,
+                required: ["type", "title", "status", "detail", "code"] + (current ? ["current"] : []) + ["request_id"],
+                closed: false,
                 description: description)
         }
     }

@@ -19,6 +19,13 @@ extension OpenAPI {
         case goal = "Goal"
         case goalProgress = "GoalProgress"
         case goalSet = "GoalSet"
+        case change = "Change"
+        case changeList = "ChangeList"
+        case webhook = "Webhook"
+        case webhookCreated = "WebhookCreated"
+        case webhookList = "WebhookList"
+        case webhookDelivery = "WebhookDelivery"
+        case webhookDeliveryList = "WebhookDeliveryList"
         case importResult = "ImportResult"
         case fieldError = "FieldError"
         case problem = "Problem"
@@ -29,6 +36,8 @@ extension OpenAPI {
         case personalTokenCreate = "PersonalTokenCreate"
         case entryCreate = "EntryCreate"
         case entryUpdate = "EntryUpdate"
+        case entryPut = "EntryPut"
+        case webhookCreate = "WebhookCreate"
         case importEntry = "ImportEntry"
         case health = "Health"
         case ready = "Ready"
@@ -59,6 +68,13 @@ extension OpenAPI {
             case .goal: Self.goalDefinition
             case .goalProgress: Self.goalProgressDefinition
             case .goalSet: Self.goalSetDefinition
+            case .change: Self.changeDefinition
+            case .changeList: Self.changeListDefinition
+            case .webhook: Self.webhookDefinition(withSecret: false)
+            case .webhookCreated: Self.webhookDefinition(withSecret: true)
+            case .webhookList: Self.listDefinition("webhooks", of: .webhook, "Oldest first.")
+            case .webhookDelivery: Self.webhookDeliveryDefinition
+            case .webhookDeliveryList: Self.listDefinition("deliveries", of: .webhookDelivery, "Newest first.")
             case .importResult: Self.object(["imported": ["type": "integer", "minimum": 0]], required: ["imported"])
             case .fieldError: Self.fieldErrorDefinition
             case .problem: Self.problemDefinition
@@ -69,6 +85,8 @@ extension OpenAPI {
             case .personalTokenCreate: Self.personalTokenCreateDefinition
             case .entryCreate: Self.entryDefinition(required: true)
             case .entryUpdate: Self.entryDefinition(required: false)
+            case .entryPut: Self.entryPutDefinition
+            case .webhookCreate: Self.webhookCreateDefinition
             case .importEntry: Self.importEntryDefinition
             case .health: Self.status("ok")
             case .ready: Self.status("ready")
@@ -100,8 +118,9 @@ extension OpenAPI {
                         "type": "string",
                         "description": """
                             The body member, query parameter (`limit`, `cursor`, `unit`, `window`, `method`, \
-                            `smoothing`, `slope_smoothing`, `daily`, `from`, `to`, `format`), header (`Idempotency-Key`) or import column at fault; an unknown body member \
-                            is named itself.
+                            `smoothing`, `slope_smoothing`, `daily`, `from`, `to`, `format`), path parameter \
+                            (`client_record_id`), header (`Idempotency-Key`) or import column at fault; an unknown \
+                            body member is named itself.
                             """,
                     ],
                     "message": ["type": "string"],

@@ -12,6 +12,8 @@ struct Problem: Error {
     var detail: String
     var errors: [FieldError] = []
     var row: Int?
+    /// The stored entry and the unit to show it in (409 `version_conflict`).
+    var current: (entry: Entry, display: WeightUnit)?
     /// Headers the answer needs: `Retry-After`, `WWW-Authenticate`, `Allow`.
     var headers: HTTPFields = [:]
 
@@ -45,6 +47,10 @@ struct Problem: Error {
         if let row {
             writer.key("row")
             writer.number(row)
+        }
+        if let current {
+            writer.key("current")
+            writer.entry(current.entry, display: current.display)
         }
         writer.key("request_id")
         writer.string(requestID)

@@ -75,6 +75,23 @@ extension Problem {
                 status: .conflict, code: .idempotencyKeyInUse,
                 detail: "A request with this Idempotency-Key is still being processed; retry shortly.",
                 headers: [.retryAfter: "1"])
+        case .preconditionFailed:
+            return Problem(
+                status: .preconditionFailed, code: .preconditionFailed,
+                detail: "If-Match names no tag of the stored entry; nothing changed.")
+        case .versionConflict(let current, let display):
+            var problem = Problem(
+                status: .conflict, code: .versionConflict,
+                detail: "The stored entry has a higher client_version, or the same with other content; nothing changed.")
+            problem.current = (current, display)
+            return problem
+        case .limitReached(let what, let limit):
+            return Problem(
+                status: .conflict, code: .limitReached, detail: "At most \(limit) \(what) per user; delete one first.")
+        case .cursorExpired:
+            return Problem(
+                status: .gone, code: .cursorExpired,
+                detail: "This cursor is older than the deletions the feed keeps; start over without a cursor.")
         case .unavailable(let retryAfter, let reason, _):
             return .unavailable(retryAfter: retryAfter, detail: reason)
         }

@@ -80,17 +80,40 @@ struct BodyReader {
         }
     }
 
-    /// A whole-number member (`9` or `9.0`).
-    mutating func integer(_ key: String) -> Int? {
+    /// An array-of-strings member; another type, or a member of another type, is an error.
+    mutating func strings(_ key: String) -> [String]? {
         switch object[key] {
-        case .number(let number)? where number.int != nil:
-            return number.int
+        case .array(let items)?:
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let text) = item, let value = withoutNUL(text, key) else {
+                    if case .string = item {} else { validator.fail(key, "must be an array of strings") }
+                    return nil
+                }
+                strings.append(value)
+            }
+            return strings
         case nil:
             return nil
         default:
-            validator.fail(key, "must be a whole number")
+            validator.fail(key, "must be an array of strings")
             return nil
         }
+    }
+
+    /// A whole-number member (`9` or `9.0`), within `range` when one is given.
+    mutating func integer(_ key: String, in range: ClosedRange<Int>? = nil) -> Int? {
+        switch object[key] {
+        case .number(let number)?:
+            if let value = number.int, range?.contains(value) ?? true { return value }
+        case nil:
+            return nil
+        default:
+            break
+        }
+        let within = range.map { " from \($0.lowerBound) to \($0.upperBound)" } ?? ""
+        validator.fail(key, "must be a whole number" + within)
+        return nil
     }
 
     /// An RFC 3339 timestamp member with its UTC offset, by the service's rule.

@@ -58,20 +58,19 @@ struct QueryReader {
         return value
     }
 
-    /// A trend's `method` with its own parameters: `window` (days), `smoothing` and `slope_smoothing`.
+    /// A trend's `method` with its own parameters: `window` (days), `smoothing` and `slope_smoothing`; the
+    /// parameters of other methods are not used, but checked all the same.
     mutating func trendMethod() -> TrendMethod {
         let name = choice("method", TrendMethod.names, default: TrendMethod.names[0])
+        // Every parameter given is checked, also one the method does not use: out of range is 422 naming it.
+        let window = integer("window", in: StatisticsService.windows, default: StatisticsService.defaultWindow)
+        let smoothing = decimal("smoothing", in: TrendMethod.smoothingRange, default: TrendMethod.defaultSmoothing)
+        let slopeSmoothing = decimal(
+            "slope_smoothing", in: TrendMethod.smoothingRange, default: TrendMethod.defaultSmoothing)
         switch name {
-        case "ema":
-            return .ema(smoothing: decimal(
-                "smoothing", in: TrendMethod.smoothingRange, default: TrendMethod.defaultSmoothing))
-        case "holt":
-            return .holt(
-                smoothing: decimal("smoothing", in: TrendMethod.smoothingRange, default: TrendMethod.defaultSmoothing),
-                slopeSmoothing: decimal(
-                    "slope_smoothing", in: TrendMethod.smoothingRange, default: TrendMethod.defaultSmoothing))
-        default:
-            return .window(days: integer("window", in: StatisticsService.windows, default: StatisticsService.defaultWindow))
+        case "ema": return .ema(smoothing: smoothing)
+        case "holt": return .holt(smoothing: smoothing, slopeSmoothing: slopeSmoothing)
+        default: return .window(days: window)
         }
     }
 

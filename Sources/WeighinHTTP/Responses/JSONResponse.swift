@@ -20,6 +20,33 @@ enum JSONResponse {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
+    /// An answer with its strong `ETag`. A read (GET, HEAD) whose `If-None-Match` names the tag (or is `*`) answers
+    /// 304 with the tag and no body: the client's copy is current.
+    static func tagged(
+        _ request: Request, _ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+        _ write: (inout JSONWriter) -> Void
+    ) -> Response {
+        var writer = JSONWriter()
+        write(&writer)
+        return tagged(request, writer.bytes, status: status, headers: headers)
+    }
+
+    /// `tagged` with the JSON body already rendered.
+    static func tagged(
+        _ request: Request, _ body: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
+    ) -> Response {
+        let tag = EntityTag.of(body)
+        var headers = headers
+        headers[.eTag] = tag
+        if request.method == .get || request.method == .head,
+            let conditions = EntityTag.conditions(.ifNoneMatch, of: request),
+            EntityTag.noneMatchFails(conditions, tag: tag)
+        {
+            return Response(status: .notModified, headers: headers)
+        }
+        return bytes(body, status: status, headers: headers)
+    }
+
     /// An empty answer (204).
     static func noContent() -> Response {
         Response(status: .noContent)

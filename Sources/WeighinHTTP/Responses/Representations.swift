@@ -50,8 +50,8 @@ extension JSONWriter {
         key("muscle_percent"); optionalNumber(c.musclePercent)
         key("visceral_fat"); if let rating = c.visceralFat { number(rating) } else { null() }
         key("source"); optionalString(c.source)
-        key("client_record_id"); null()
-        key("client_version"); null()
+        key("client_record_id"); optionalString(entry.client?.id)
+        key("client_version"); if let version = entry.client?.version { number(Int(version)) } else { null() }
         key("created_at"); timestamp(entry.createdAt)
         key("updated_at"); timestamp(entry.updatedAt)
         endObject()
@@ -178,6 +178,37 @@ extension JSONWriter {
             endObject()
         }
         endArray()
+        endObject()
+    }
+}
+
+extension JSONWriter {
+    /// A webhook as `POST/GET /v1/webhooks` answer it; `secret` only in the answer that creates it.
+    mutating func webhook(_ webhook: Webhook, secret: WebhookSecret? = nil) {
+        beginObject()
+        key("id"); string(webhook.id.lowercasedString)
+        key("url"); string(webhook.url)
+        key("events")
+        beginArray()
+        for event in webhook.events { string(event.rawValue) }
+        endArray()
+        key("description"); optionalString(webhook.description)
+        if let secret { key("secret"); string(secret.text) }
+        key("created_at"); timestamp(webhook.createdAt)
+        key("disabled_at"); if let disabledAt = webhook.disabledAt { timestamp(disabledAt) } else { null() }
+        endObject()
+    }
+
+    /// One attempt of the delivery log.
+    mutating func delivery(_ delivery: WebhookDelivery) {
+        beginObject()
+        key("event_id"); string(delivery.eventID.lowercasedString)
+        key("event_type"); string(delivery.eventType)
+        key("attempt"); number(delivery.attempt)
+        key("attempted_at"); timestamp(delivery.attemptedAt)
+        key("status_code"); if let code = delivery.statusCode { number(code) } else { null() }
+        key("duration_ms"); number(delivery.durationMilliseconds)
+        key("error"); optionalString(delivery.error)
         endObject()
     }
 }

@@ -25,7 +25,7 @@ struct EntryRoutes {
             parameters: [.unit, .idempotencyKey], body: .json(.entryCreate),
             answers: [
                 .json(
-                    "The new entry.", .entry, status: 201, headers: [.entryLocation],
+                    "The new entry.", .entry, status: 201, headers: [.entryLocation, .eTag],
                     links: [
                         "GetEntry": ["operationId": "getEntry", "parameters": ["id": "$response.body#/id"]],
                         "UpdateEntry": ["operationId": "updateEntry", "parameters": ["id": "$response.body#/id"]],
@@ -42,12 +42,13 @@ struct EntryRoutes {
                 `from`/`to`/`unit`) until it is null returns every entry in range exactly once, even while entries are \
                 added.
                 """ + displayUnit,
-            parameters: [.from, .to, .limit, .cursor, .unit], answers: [.json("A page of entries.", .entryList)]
+            parameters: [.from, .to, .limit, .cursor, .unit, .ifNoneMatch],
+            answers: [.json("A page of entries.", .entryList, headers: [.eTag]), .notModified]
         ) { $0.entries.list },
         Route(
             .get, "/v1/entries/{id}", authenticated: true, id: "getEntry", summary: "Get an entry", tag: .entries,
-            description: "One entry of the user." + displayUnit, parameters: [.entryID, .unit],
-            answers: [.json("The entry.", .entry), .problem(.notFound)]
+            description: "One entry of the user." + displayUnit, parameters: [.entryID, .unit, .ifNoneMatch],
+            answers: [.json("The entry.", .entry, headers: [.eTag]), .notModified, .problem(.notFound)]
         ) { $0.entries.get },
         Route(
             .patch, "/v1/entries/{id}", authenticated: true, id: "updateEntry", summary: "Update an entry",
@@ -55,16 +56,25 @@ struct EntryRoutes {
             description: """
                 Changes the given members; `unit` without `weight` relabels the stored number, `weight` without `unit` \
                 is in the display unit of the request, `"note": null` clears the note. `created_at` is kept, \
-                `updated_at` advances.
+                `updated_at` advances. A client id and version stay. `If-Match` (the entry's `ETag` in this request's \
+                display unit, or `*`) makes it conditional: no match answers 412 and changes nothing.
                 """ + displayUnit,
-            parameters: [.entryID, .unit], body: .json(.entryUpdate),
-            answers: [.json("The updated entry.", .entry), .problem(.notFound)]
+            parameters: [.entryID, .unit, .ifMatch], body: .json(.entryUpdate),
+            answers: [
+                .json("The updated entry.", .entry, headers: [.eTag]), .problem(.notFound),
+                .problem(.preconditionFailed),
+            ]
         ) { $0.entries.update },
         Route(
             .delete, "/v1/entries/{id}", authenticated: true, id: "deleteEntry", summary: "Delete an entry",
-            tag: .entries, description: "Deletes one entry of the user.", parameters: [.entryID],
-            answers: [.noContent, .problem(.notFound)]
+            tag: .entries,
+            description: """
+                Deletes one entry of the user; the change feed keeps its deletion. `If-Match` (the entry's `ETag` in \
+                this request's display unit, or `*`) makes it conditional: no match answers 412 and deletes nothing.
+                """,
+            parameters: [.entryID, .unit, .ifMatch], answers: [.noContent, .problem(.notFound), .problem(.preconditionFailed)]
         ) { $0.entries.delete },
+        clientRecordRoute,
     ]
 
     /// How the routes that answer with entries choose the unit they show.
@@ -102,7 +112,8 @@ struct EntryRoutes {
         } else {
             render(try await services.entries.create(auth, draft))
         }
-        return JSONResponse.bytes(answer.body, status: .created, headers: [.location: Self.location(answer.resourceID)])
+        return JSONResponse.tagged(
+            request, answer.body, status: .created, headers: [.location: Self.location(answer.resourceID)])
     }
 
     @Sendable func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -113,7 +124,7 @@ struct EntryRoutes {
         let display = query.unit() ?? auth.weightUnit
         let listing = ListingRequest(range: range, limit: limit, cursor: query.string("cursor"), problems: query.errors)
         let page = try await services.entries.list(auth, listing)
-        return JSONResponse.make { writer in
+        return JSONResponse.tagged(request) { writer in
             writer.beginObject()
             writer.key("entries")
             writer.beginArray()
@@ -132,7 +143,7 @@ struct EntryRoutes {
         let display = query.unit() ?? auth.weightUnit
         try query.finish()
         let entry = try await services.entries.get(auth, id: id)
-        return JSONResponse.make { $0.entry(entry, display: display) }
+        return JSONResponse.tagged(request) { $0.entry(entry, display: display) }
     }
 
     @Sendable func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -144,12 +155,19 @@ struct EntryRoutes {
         var body = try BodyReader(json, allowed: BodyReader.entryMembers)
         var change = body.entryChange()
         change.problems = query.errors + body.errors
-        let entry = try await services.entries.update(auth, id: id, change, display: display)
-        return JSONResponse.make { $0.entry(entry, display: display) }
+        let precondition = EntityTag.precondition(request, display: display)
+        let entry = try await services.entries.update(auth, id: id, change, display: display, precondition: precondition)
+        return JSONResponse.tagged(request) { $0.entry(entry, display: display) }
     }
 
     @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await services.entries.delete(try context.caller(), id: try context.entryID())
+        let auth = try context.caller()
+        let id = try context.entryID()
+        var query = QueryReader(request)
+        let display = query.unit() ?? auth.weightUnit
+        try query.finish()
+        let precondition = EntityTag.precondition(request, display: display)
+        try await services.entries.delete(auth, id: id, precondition: precondition)
         return JSONResponse.noContent()
     }
 

@@ -37,7 +37,8 @@ struct GoalRoutes {
                 whole history), what remains, the share done, the weekly rate of the last \(GoalService.rateDays) \
                 days and the day the target would be reached at that rate.
                 """ + displayUnit,
-            parameters: [.unit], answers: [.json("The progress.", .goalProgress), .problem(.noGoal)]
+            parameters: [.unit, .ifNoneMatch],
+            answers: [.json("The progress.", .goalProgress, headers: [.eTag]), .notModified, .problem(.noGoal)]
         ) { $0.goals.progress },
     ]
 
@@ -79,6 +80,6 @@ struct GoalRoutes {
         let display = query.unit() ?? auth.weightUnit
         try query.finish()
         let progress = try await services.goals.progress(auth, display: display)
-        return JSONResponse.make { $0.progress(progress, display: display) }
+        return JSONResponse.tagged(request) { $0.progress(progress, display: display) }
     }
 }

@@ -9,6 +9,8 @@ import WireFormats
 struct ImportExportRoutes {
     let services: WeighinServices
     let imports: ImportGate
+    /// Where an import's body is read into rows, away from the threads that serve requests.
+    let workers: ImportWorkers
 
     static let routes: [Route] = [
         Route(
@@ -122,7 +124,7 @@ struct ImportExportRoutes {
 
     /// Stores a CSV or JSON history, all rows or none (10 MiB, 100,000 rows at most). At most one import per user
     /// and a few per server run at once, admitted before the body is read; CSV is checked record by record as it is
-    /// read.
+    /// read, on `workers`' threads (seconds of CPU that would otherwise hold a thread every request needs).
     @Sendable func importEntries(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
         let type = RequestBodyReader.mediaType(of: request)
@@ -134,11 +136,15 @@ struct ImportExportRoutes {
             let display = query.unit() ?? auth.weightUnit
             try query.finish()
             let body = try await RequestBodyReader.collect(request, limit: Limits.importBody)
-            var batch = services.entries.importBatch(auth, display: display)
-            if type == "text/csv" {
-                try ImportReader.readCSV(body, into: &batch)
-            } else {
-                try ImportReader.readJSON(body, into: &batch)
+            let empty = services.entries.importBatch(auth, display: display)
+            let batch = try await workers.run {
+                var batch = empty
+                if type == "text/csv" {
+                    try ImportReader.readCSV(body, into: &batch)
+                } else {
+                    try ImportReader.readJSON(body, into: &batch)
+                }
+                return batch
             }
             let imported = try await services.entries.store(batch)
             return JSONResponse.make { writer in

@@ -63,6 +63,8 @@ struct RouteGroups: Sendable {
     let importExport: ImportExportRoutes
     let statistics: StatisticsRoutes
     let goals: GoalRoutes
+    let changes: ChangeRoutes
+    let webhooks: WebhookRoutes
     let tokens: TokenRoutes
     let operations: OperationsRoutes
 }
@@ -72,7 +74,8 @@ struct RouteTable: Sendable {
     /// Every route of the application, in the order the router adds them.
     static let all = RouteTable(
         routes: AccountRoutes.routes + EntryRoutes.routes + ImportExportRoutes.routes + StatisticsRoutes.routes
-            + GoalRoutes.routes + TokenRoutes.routes + OperationsRoutes.routes)
+            + GoalRoutes.routes + TokenRoutes.routes + ChangeRoutes.routes + WebhookRoutes.routes
+            + OperationsRoutes.routes)
 
     let routes: [Route]
 

@@ -13,7 +13,8 @@ struct StatisticsRoutes {
                 user's `weight_unit`): of every entry (`daily=all`, the default) or of one value per day with \
                 entries (`daily=first|last|min|max|mean`), with the weekly rate's 95 % confidence interval.
                 """,
-            parameters: [.from, .to, .unit, .statsDaily], answers: [.json("The statistics.", .stats)]
+            parameters: [.from, .to, .unit, .statsDaily, .ifNoneMatch],
+            answers: [.json("The statistics.", .stats, headers: [.eTag]), .notModified]
         ) { $0.statistics.statistics },
         Route(
             .get, "/v1/trend", authenticated: true, id: "getTrend", summary: "Trend", tag: .stats,
@@ -22,10 +23,11 @@ struct StatisticsRoutes {
                 and its smoothed value by `method`: the mean of the days' values within the `window` calendar days \
                 ending on that day (looking back before `from`), or the `ema`/`holt` recurrence started on the first \
                 day with entries on or after `from` − \(TrendMethod.runIn) days; rounded half away from zero to \
-                \(EntryRules.weightPlaces) decimals, in the display unit. Parameters of other methods are ignored.
+                \(EntryRules.weightPlaces) decimals, in the display unit. Parameters of other methods are not used, \
+                but a value out of range answers 422 naming it all the same.
                 """,
-            parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily],
-            answers: [.json("The trend.", .trend)]
+            parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily, .ifNoneMatch],
+            answers: [.json("The trend.", .trend, headers: [.eTag]), .notModified]
         ) { $0.statistics.trend },
     ]
 
@@ -37,7 +39,7 @@ struct StatisticsRoutes {
         let daily = query.daily(DailyValue.allCases, default: .statisticsDefault)
         try query.finish()
         let stats = try await services.statistics.statistics(auth, range: range, unit: unit, daily: daily)
-        return JSONResponse.make { $0.statistics(stats) }
+        return JSONResponse.tagged(request) { $0.statistics(stats) }
     }
 
     @Sendable func trend(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -49,6 +51,6 @@ struct StatisticsRoutes {
         let daily = query.daily(DailyValue.trendChoices, default: .trendDefault)
         try query.finish()
         let points = try await services.statistics.trend(auth, range: range, unit: unit, daily: daily, method: method)
-        return JSONResponse.make { $0.trend(points, unit: unit, daily: daily, method: method) }
+        return JSONResponse.tagged(request) { $0.trend(points, unit: unit, daily: daily, method: method) }
     }
 }

@@ -44,8 +44,12 @@ public struct ServeSettings: Sendable {
     public var writeTimeout: Duration = .seconds(30)
     /// The most connections served at once; more wait in the listen backlog.
     public var maxConnections = 4096
-    /// Imports running at once on this instance (one per user at a time); more answer 429.
-    public var maxImports = 2
+    /// Imports running at once on this instance (one per user at a time); more answer 429. Nil (not given):
+    /// `defaultMaxImports`, or the pool size when that is smaller (each import holds a connection), so
+    /// `--pool-size 1` alone starts; a limit given over the pool size is refused.
+    public var maxImports: Int?
+    /// The import limit when none is given and the pool allows it.
+    public static let defaultMaxImports = 2
     /// Requests per second each client (bearer token, or address without one) may make on this instance, on
     /// average.
     public var rateLimit = 100
@@ -60,6 +64,11 @@ public struct ServeSettings: Sendable {
 
     public init() {}
 
+    /// The import limit in force: `maxImports` as given, else `defaultMaxImports` clamped to the pool size.
+    public var importLimit: Int {
+        maxImports ?? max(1, min(Self.defaultMaxImports, poolSize))
+    }
+
     /// Every reason these settings cannot run, one line each; in production mode unsafe settings are reasons too.
     public func problems() -> [String] {
         var problems: [String] = []
@@ -70,8 +79,10 @@ public struct ServeSettings: Sendable {
         if !(1...1000).contains(poolSize) { problems.append("the pool size must be from 1 to 1000") }
         if !(4...16).contains(service.passwordHashCost) { problems.append("the hash cost must be from 4 to 16") }
         if maxConnections < 1 { problems.append("the connection limit must be at least 1") }
-        if !(1...poolSize).contains(maxImports) {
-            problems.append("the import limit must be from 1 to the pool size (each import holds a connection)")
+        if let maxImports, !(1...max(1, poolSize)).contains(maxImports) {
+            problems.append(
+                "the import limit (\(maxImports)) must be from 1 to the pool size (\(poolSize)): each import holds a "
+                    + "database connection")
         }
         if rateLimit < 1 { problems.append("the rate limit must be at least 1 request per second") }
         if rateBurst < 1 { problems.append("the rate burst must be at least 1 request") }

@@ -8,13 +8,17 @@ public struct Setting: Sendable {
     let summary: String
     private let read: @Sendable (inout ServeSettings, String) -> Bool
     private let show: @Sendable (ServeSettings) -> String
+    /// The default in words, when it is not one value (it depends on another setting).
+    private let defaultText: String?
 
     init<Value: SettingText>(
-        _ flag: String, _ environment: String?, _ summary: String, _ keyPath: WritableKeyPath<ServeSettings, Value> & Sendable
+        _ flag: String, _ environment: String?, _ summary: String, _ keyPath: WritableKeyPath<ServeSettings, Value> & Sendable,
+        default defaultText: String? = nil
     ) {
         self.flag = flag
         self.environment = environment
         self.summary = summary
+        self.defaultText = defaultText
         read = { settings, text in
             guard let value = Value(settingText: text) else { return false }
             settings[keyPath: keyPath] = value
@@ -26,7 +30,7 @@ public struct Setting: Sendable {
     /// `--help`'s text: the summary, the environment variable and the default (read from `ServeSettings()`).
     public var help: String {
         let variable = environment.map { " [env: \($0)]" } ?? ""
-        return "\(summary)\(variable) (default: \(show(ServeSettings())))"
+        return "\(summary)\(variable) (default: \(defaultText ?? show(ServeSettings())))"
     }
 
     /// Sets the value from `text`; false when `text` is not a valid value.
@@ -80,7 +84,7 @@ extension ServeSettings {
         Setting(
             "max-imports", "WEIGHIN_MAX_IMPORTS",
             "Imports running at once on this instance (each holds a database connection; one per user at a time).",
-            \.maxImports),
+            \.maxImports, default: "\(ServeSettings.defaultMaxImports), or the pool size if smaller"),
         Setting(
             "rate-limit", "WEIGHIN_RATE_LIMIT",
             "Requests per second each client (bearer token, else address) may make on this instance, on average; more answer 429.",

@@ -53,4 +53,9 @@ public struct Transaction: Sendable {
     func query(_ sql: SQL) async throws -> PostgresRows {
         try await Database.unavailableWhenTransient { try await connection.query(sql) }
     }
+
+    /// Streams `data` into `statement` (`COPY ... FROM STDIN`) in the transaction; returns the rows stored.
+    func copyIn(_ statement: SQL, data: CopyData) async throws -> Int {
+        try await Database.unavailableWhenTransient { try await connection.copyIn(statement, data: data) }
+    }
 }

@@ -24,6 +24,12 @@ public struct BodyComposition: Sendable, Equatable {
     }
 }
 
+/// A device's id for an entry and the version of it the device last sent.
+public struct ClientRecord: Sendable, Equatable {
+    public let id: String
+    public let version: Int64
+}
+
 /// A weight entry, with its weight exactly as entered, and the moment of the reading in the offset it was taken
 /// at when known.
 public struct Entry: Sendable, Equatable {
@@ -33,13 +39,27 @@ public struct Entry: Sendable, Equatable {
     public let measuredAt: OffsetTimestamp?
     public let note: String?
     public let composition: BodyComposition
+    /// The device's own id for the entry and the version it last sent (`PUT /v1/entries/by-client-id/...`).
+    public let client: ClientRecord?
     public let createdAt: Date
     public let updatedAt: Date
+    /// The number of the entry's latest change in its user's change feed.
+    let changeSeq: Int64
 
     /// The columns `init(row:)` reads, which every entry statement selects first, in this order.
     static let columns: SQL = """
         id, weight, unit, recorded_on, note, created_at, updated_at, measured_at, measured_offset, measured_zulu, \
-        body_fat_percent, water_percent, muscle_percent, visceral_fat, source
+        body_fat_percent, water_percent, muscle_percent, visceral_fat, source, client_record_id, client_version, \
+        change_seq
+        """
+
+    /// `columns` as typed NULLs, for a row that is not an entry in a union with entries (a tombstone in the feed).
+    static let nullColumns: SQL = """
+        NULL::numeric AS weight, NULL::text AS unit, NULL::date AS recorded_on, NULL::text AS note, \
+        NULL::timestamptz AS created_at, NULL::timestamptz AS updated_at, NULL::timestamptz AS measured_at, \
+        NULL::smallint AS measured_offset, NULL::boolean AS measured_zulu, NULL::numeric AS body_fat_percent, \
+        NULL::numeric AS water_percent, NULL::numeric AS muscle_percent, NULL::smallint AS visceral_fat, \
+        NULL::text AS source, NULL::text AS client_record_id, NULL::bigint AS client_version
         """
 
     /// Reads `columns` by position (listing decodes thousands of these per second; names cost a lookup each).
@@ -60,6 +80,12 @@ public struct Entry: Sendable, Equatable {
         composition = BodyComposition(
             bodyFatPercent: try row.decode(at: 10), waterPercent: try row.decode(at: 11),
             musclePercent: try row.decode(at: 12), visceralFat: try row.decode(at: 13), source: try row.decode(at: 14))
+        if let id = try row.decode(String?.self, at: 15) {
+            client = ClientRecord(id: id, version: try row.decode(Int64.self, at: 16))
+        } else {
+            client = nil
+        }
+        changeSeq = try row.decode(at: 17)
     }
 
     /// Where the entry stands in the listing order: within a day, one without `measured_at` counts as later than

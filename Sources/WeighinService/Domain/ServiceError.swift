@@ -41,6 +41,16 @@ public enum ServiceError: Error, Sendable, Equatable {
     case idempotencyKeyReused
     /// The first request with this idempotency key is still being processed.
     case idempotencyKeyInUse
+    /// A conditional write's precondition (`If-Match`) does not hold for the stored entry; nothing changed.
+    case preconditionFailed
+    /// A client version not above the stored one (or equal with other content); `current` is the stored entry, to be
+    /// shown in `display`.
+    case versionConflict(current: Entry, display: WeightUnit)
+    /// The user already has as many of these (`what`: "webhooks", at most `limit`) as allowed.
+    case limitReached(what: String, limit: Int)
+    /// The change feed no longer holds everything since this cursor (deletions older than the retention were
+    /// purged): the client starts over.
+    case cursorExpired
     /// A dependency (the database, the hashing pool) is unavailable or saturated: try again after `retryAfter`
     /// seconds. `reason` is a sentence for the client; `sqlState` is the database's code when it was the database.
     case unavailable(retryAfter: Int, reason: String, sqlState: String? = nil)

@@ -6,10 +6,13 @@ extension EntryService {
     /// Changes the given fields of one entry. A weight without a unit is in `display`; a unit without a weight
     /// relabels the stored number. Setting `measured_at` moves `recorded_on` to its local date (a `recorded_on` given
     /// too must agree); clearing it leaves `recorded_on`; a `recorded_on` alone must agree with a stored
-    /// `measured_at` (the database's check says so in the same statement).
-    public func update(_ auth: Authentication, id: UUID, _ change: EntryChange, display: WeightUnit) async throws
-        -> Entry
-    {
+    /// `measured_at` (the database's check says so in the same statement). A client id and version stay; the
+    /// content no longer is what the client's PUT sent. With a `precondition`, the stored entry must meet it (else
+    /// `preconditionFailed`, and nothing changes), checked under the locks of the write.
+    public func update(
+        _ auth: Authentication, id: UUID, _ change: EntryChange, display: WeightUnit,
+        precondition: EntryPrecondition? = nil
+    ) async throws -> Entry {
         var v = Validator(change.problems)
         var unit = change.unit
         if let weight = change.weight {
@@ -30,10 +33,7 @@ extension EntryService {
         let source = change.source.map { EntryRules.source($0, &v) }
         try v.check()
         let measured = change.measuredAt ?? nil
-        let rows: PostgresRows
-        do {
-            rows = try await database.query(
-                SQL("""
+        let update = SQL("""
                     UPDATE weight_entries
                     SET weight = coalesce(\(change.weight), weight), unit = coalesce(\(unit), unit),
                         recorded_on = coalesce(\(day), recorded_on),
@@ -51,10 +51,19 @@ extension EntryService {
                         visceral_fat = CASE WHEN \(change.visceralFat != nil) THEN \(change.visceralFat ?? nil)
                                        ELSE visceral_fat END,
                         source = CASE WHEN \(change.source != nil) THEN \(source ?? nil) ELSE source END,
-                        updated_at = now()
+                        client_fingerprint = NULL, change_seq = \(ChangeCounter.next(auth.userID)), updated_at = now()
                     WHERE id = \(id) AND user_id = \(auth.userID)
                     RETURNING \(Entry.columns)
-                    """, name: "entries.update"))
+                    """, name: "entries.update")
+        let rows: PostgresRows
+        do {
+            rows = try await Self.accountMustExist {
+                guard let precondition else { return try await database.query(update) }
+                return try await database.withTransaction { transaction in
+                    try await checkLocked(auth, id: id, precondition, in: transaction)
+                    return try await transaction.query(update)
+                }
+            }
         } catch let error as PostgresError where error.code == .checkViolation {
             throw Self.refusal(of: error)
         }

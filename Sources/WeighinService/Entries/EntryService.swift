@@ -51,17 +51,16 @@ public final class EntryService: Sendable {
             """
             INSERT INTO weight_entries (user_id, weight, unit, recorded_on, note, measured_at, measured_offset,
                                         measured_zulu, body_fat_percent, water_percent, muscle_percent, visceral_fat,
-                                        source)
+                                        source, change_seq)
             VALUES (\(auth.userID), \(draft.weight.value), \(draft.weight.unit), \(draft.recordedOn), \(draft.note),
                     \(draft.measuredAt?.date), \(draft.measuredAt?.offsetMinutes), \(draft.measuredAt?.isZulu),
-                    \(c.bodyFatPercent), \(c.waterPercent), \(c.musclePercent), \(c.visceralFat), \(c.source))
+                    \(c.bodyFatPercent), \(c.waterPercent), \(c.musclePercent), \(c.visceralFat), \(c.source),
+                    \(ChangeCounter.next(auth.userID)))
             RETURNING \(Entry.columns)
             """, name: "entries.insert")
-        do {
+        return try await Self.accountMustExist {
             let rows = if let transaction { try await transaction.query(insert) } else { try await database.query(insert) }
             return try Entry(row: rows[0])
-        } catch PostgresError.Code.foreignKeyViolation {
-            throw ServiceError.unauthenticated  // the account was deleted meanwhile
         }
     }
 
@@ -74,11 +73,49 @@ public final class EntryService: Sendable {
         return try Entry(row: row)
     }
 
-    /// Deletes one entry of the user; another user's or a missing id throws `notFound`.
-    public func delete(_ auth: Authentication, id: UUID) async throws {
-        let rows = try await database.query(
-            SQL("DELETE FROM weight_entries WHERE id = \(id) AND user_id = \(auth.userID)", name: "entries.delete"))
-        guard rows.affectedRows == 1 else { throw ServiceError.notFound }
+    /// Deletes one entry of the user, leaving a tombstone in the change feed (the table's trigger writes it with the
+    /// change number this statement takes); another user's or a missing id throws `notFound`. With a
+    /// `precondition`, the stored entry must meet it (else `preconditionFailed`, and nothing changes), checked
+    /// under the locks of the deletion.
+    public func delete(_ auth: Authentication, id: UUID, precondition: EntryPrecondition? = nil) async throws {
+        let delete = SQL(
+            """
+            DELETE FROM weight_entries
+            WHERE id = \(id) AND user_id = \(auth.userID) AND \(ChangeCounter.next(auth.userID)) IS NOT NULL
+            """, name: "entries.delete")
+        guard let precondition else {
+            let rows = try await database.query(delete)
+            guard rows.affectedRows == 1 else { throw ServiceError.notFound }
+            return
+        }
+        try await database.withTransaction { transaction in
+            try await checkLocked(auth, id: id, precondition, in: transaction)
+            try await transaction.query(delete)
+        }
+    }
+
+    /// Locks the user (as every writer does first) and the entry, and throws `preconditionFailed` unless the stored
+    /// entry meets `precondition`; a missing entry meets none.
+    func checkLocked(_ auth: Authentication, id: UUID, _ precondition: EntryPrecondition, in transaction: Transaction)
+        async throws
+    {
+        try await ChangeCounter.lockUser(auth.userID, in: transaction)
+        let rows = try await transaction.query(
+            SQL("SELECT \(Entry.columns) FROM weight_entries WHERE id = \(id) AND user_id = \(auth.userID) FOR UPDATE",
+                name: "entries.get_for_update"))
+        guard precondition.holds(for: try rows.first.map(Entry.init(row:))) else { throw ServiceError.preconditionFailed }
+    }
+
+    /// Runs a write that adds rows of the user: a missing user row (the account was deleted meanwhile) shows as a
+    /// broken foreign key or as no change number, and means the caller is no longer authenticated.
+    static func accountMustExist<T>(_ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch let error as PostgresError
+            where error.code == .foreignKeyViolation || error.code == .notNullViolation && error.column == "change_seq"
+        {
+            throw ServiceError.unauthenticated
+        }
     }
 
     // MARK: - Many entries
@@ -132,21 +169,22 @@ public final class EntryService: Sendable {
         }
     }
 
-    /// Stores every row of `batch` with one COPY, all or none. COPY stores rows many times faster than INSERTs, and
-    /// takes a connection to itself (the HTTP layer bounds how many imports run at once).
+    /// Stores every row of `batch` with one COPY, all or none, as one change of the feed: the transaction takes one
+    /// change number, which every row gets as its column default. COPY stores rows many times faster than INSERTs,
+    /// and takes a connection to itself (the HTTP layer bounds how many imports run at once).
     public func store(_ batch: ImportBatch) async throws -> Int {
         guard batch.count > 0 else { return 0 }
-        do {
-            return try await database.withConnection { connection in
-                try await connection.copyIn(
+        return try await Self.accountMustExist {
+            try await database.withTransaction { transaction in
+                let taken = try await transaction.query(ChangeCounter.take(batch.userID))
+                guard !taken.isEmpty else { throw ServiceError.unauthenticated }
+                return try await transaction.copyIn(
                     """
                     COPY weight_entries (user_id, weight, unit, recorded_on, note, measured_at, measured_offset,
                                          measured_zulu, body_fat_percent, water_percent, muscle_percent, visceral_fat,
                                          source) FROM STDIN
                     """, data: batch.data)
             }
-        } catch PostgresError.Code.foreignKeyViolation {
-            throw ServiceError.unauthenticated
         }
     }
 }

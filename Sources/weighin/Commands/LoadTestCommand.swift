@@ -43,7 +43,7 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Period under load before measuring, whose results are discarded.")
     var warmup = DurationArgument(.seconds(2))
 
-    @Option(help: "Scenario weights; scenarios: list, create, stats, get, trend, me, ema (GET /v1/trend?method=ema), progress (GET /v1/goal/progress; seeding sets every user's goal).")
+    @Option(help: "Scenario weights; scenarios: list, create, stats, get, trend, me, ema (GET /v1/trend?method=ema), progress (GET /v1/goal/progress; seeding sets every user's goal), changes (GET /v1/changes?limit=30), put (PUT /v1/entries/by-client-id/{id}, creating or replacing).")
     var mix = "list=70,create=20,stats=5,get=5"
 
     @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))

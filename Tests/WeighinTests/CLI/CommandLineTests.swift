@@ -134,6 +134,8 @@ struct ServeSettingsTests {
         ([:], ["WEIGHIN_ACCESS_LOG": "maybe"], "WEIGHIN_ACCESS_LOG: 'maybe'"),
         (["port": "-1"], [:], "--port: '-1'"),
         (["hash-cost": "3"], [:], "the hash cost must be from 4 to 16"),
+        (["pool-size": "1", "max-imports": "2"], [:], "the import limit (2) must be from 1 to the pool size (1)"),
+        (["pool-size": "2"], ["WEIGHIN_MAX_IMPORTS": "3"], "the import limit (3) must be from 1 to the pool size (2)"),
     ])
     func unreadableValuesAreRefusedWithOneLine(flags: [String: String], environment: [String: String], expected: String) {
         #expect {
@@ -141,6 +143,16 @@ struct ServeSettingsTests {
         } throws: { error in
             "\(error)".contains(expected)
         }
+    }
+
+    /// The import limit not given follows a pool smaller than its default (each import holds a connection), so a
+    /// small pool alone starts; one given is kept as it is.
+    @Test func theDefaultImportLimitIsClampedToThePoolSize() throws {
+        #expect(try ServeSettings.resolve(flags: [:], environment: [:]).importLimit == ServeSettings.defaultMaxImports)
+        #expect(try ServeSettings.resolve(flags: ["pool-size": "1"], environment: [:]).importLimit == 1)
+        #expect(try ServeSettings.resolve(flags: ["pool-size": "1", "max-imports": "1"], environment: [:]).importLimit == 1)
+        #expect(try ServeSettings.resolve(flags: ["max-imports": "5"], environment: [:]).importLimit == 5)
+        #expect(ServeSettings.setting("max-imports").help.contains("(default: 2, or the pool size if smaller)"))
     }
 
     @Test func everySettingHasAFlagAndHelpWithItsDefault() {

@@ -98,6 +98,9 @@ struct TrendMethodRouteTests {
                 ("method=ema&smoothing=NaN", "smoothing"), ("method=holt&slope_smoothing=0", "slope_smoothing"),
                 ("method=holt&smoothing=2&slope_smoothing=2", "slope_smoothing"), ("method=median", "method"),
                 ("method=EMA", "method"), ("method=ema&daily=all", "daily"), ("method=window&window=0", "window"),
+                // A parameter of another method is not used, but checked all the same (the document's ranges hold).
+                ("smoothing=2", "smoothing"), ("method=window&slope_smoothing=0", "slope_smoothing"),
+                ("method=ema&window=0", "window"), ("method=ema&slope_smoothing=2", "slope_smoothing"),
             ] {
                 expectValidation(try await client.send(.get, "/v1/trend?" + query, token: user.token), field: field, query)
             }

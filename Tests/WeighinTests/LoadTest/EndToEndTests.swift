@@ -174,6 +174,34 @@ struct EndToEndTests {
         try await server.stop()
     }
 
+    @Test("Seeding sends an import refused with 429 again after its Retry-After, and gives up past the retry budget")
+    func importsRefusedWith429AreRetried() async throws {
+        let server = try await FakeWeighinServer.start(FakeBehaviour(refusedImports: 4))
+        var configuration = try configuration(server)
+        configuration.users = 3
+        configuration.seedOnly = true
+        let started = ContinuousClock.now
+        let report = try await run(configuration, on: server)
+        #expect(report.seeding?.createdUsers == 3 && report.seeding?.entries == 15)
+        #expect(server.requests["POST /v1/entries/import"] == 3 + 4)
+        #expect(server.statuses[429] == 4)
+        #expect(started.duration(to: .now) >= .seconds(1), "each retry waited for its Retry-After")
+
+        // A wait past the budget (a log-in limit's 15 minutes, say) is not waited for: seeding fails at once.
+        let busy = try await FakeWeighinServer.start(
+            FakeBehaviour(refusedImports: 1, importRetryAfter: Int(Seeder.retryBudget.components.seconds) + 1))
+        var refused = try self.configuration(busy)
+        refused.users = 1
+        refused.seedOnly = true
+        let attempt = ContinuousClock.now
+        await #expect {
+            _ = try await run(refused, on: busy)
+        } throws: { error in
+            "\(error)".contains("POST /v1/entries/import answered 429 (rate_limited")
+        }
+        #expect(attempt.duration(to: .now) < .seconds(10))
+    }
+
     @Test("An unreachable URL fails at once with one clear line")
     func unreachable() async throws {
         // Port 1: nothing listens there (a server just stopped may still reset connections for a moment).

@@ -12,6 +12,9 @@ struct FakeBehaviour: Sendable {
     var delay = TimeAmount.zero
     /// Answer every N-th load request with `Connection: close` and close, to exercise reconnects.
     var closeEvery: Int?
+    /// The first imports answered 429 `rate_limited` (as weighin's import gate does), and their `Retry-After`.
+    var refusedImports = 0
+    var importRetryAfter = 1
 }
 
 /// A tiny in-process weighin: the few endpoints the load test needs, on 127.0.0.1 in 18700-18799.
@@ -27,6 +30,7 @@ final class FakeWeighinServer: Sendable {
         var requests: [String: Int] = [:]
         var statuses: [Int: Int] = [:]
         var answered = 0
+        var refusedImports = 0
     }
 
     let port: Int
@@ -95,6 +99,7 @@ final class FakeWeighinServer: Sendable {
         var body: String
         var isLoad: Bool
         var chunked = false
+        var retryAfter: Int?
     }
 
     fileprivate func answer(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: Data) -> Answer {
@@ -135,6 +140,11 @@ final class FakeWeighinServer: Sendable {
                     let email = state.tokens[String(authorization.dropFirst("Bearer ".count))]
                 else { return problem(.unauthorized, "unauthorized") }
                 switch route {
+                case "POST /v1/entries/import" where state.refusedImports < behaviour.refusedImports:
+                    state.refusedImports += 1
+                    var refused = problem(.tooManyRequests, "rate_limited")
+                    refused.retryAfter = behaviour.importRetryAfter
+                    return refused
                 case "POST /v1/entries/import":
                     guard headers["Content-Type"].first == "application/json", let rows = json as? [[String: Any]],
                         rows.allSatisfy({ $0["weight"] is NSNumber && $0["unit"] as? String == "kg" && $0["recorded_on"] is String })
@@ -234,6 +244,7 @@ private final class FakeHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: answer.status.code >= 400 ? "application/problem+json" : "application/json")
         if close { headers.add(name: "Connection", value: "close") }
+        if let retryAfter = answer.retryAfter { headers.add(name: "Retry-After", value: String(retryAfter)) }
         let bytes = ByteBuffer(string: answer.body)
         if !answer.chunked { headers.add(name: "Content-Length", value: String(bytes.readableBytes)) }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))), promise: nil)

@@ -160,6 +160,28 @@ struct PoolTests {
         #expect(pool.statistics.waiting == 0)
     }
 
+    /// After a drain timeout the server stops without waiting for statements still running: `abort` has the
+    /// server cancel them - here a pipelined one and, queued behind it on the same connection, one on a lent
+    /// connection, which runs once the first is cancelled - and `closeAndWait` returns soon after, however long
+    /// they would have run.
+    @Test func abortCancelsStatementsStillRunningSoClosingReturnsSoon() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 1)
+        try await pool.query("SELECT 1")
+        let pipelined = Task { try await pool.query("SELECT pg_sleep(60)") }
+        try await eventually { pool.statistics.busy == 1 }
+        let lent = Task { try await pool.withConnection { try await $0.query("SELECT pg_sleep(60)") } }
+        try await Task.sleep(for: .milliseconds(500))  // the first statement runs on the server, the second waits
+        #expect(pool.statistics.busy == 1 && pool.statistics.waiting == 0)
+        let started = ContinuousClock.now
+        #expect(pool.abort(grace: .seconds(10)) == 1)
+        await pool.closeAndWait()
+        #expect(started.duration(to: .now) < .seconds(5), "cancelled on the server, not waited for (60 s)")
+        for task in [pipelined, lent] {
+            let error = await #expect(throws: PostgresError.self) { try await task.value }
+            #expect(error?.code == .queryCanceled, "\(String(describing: error))")
+        }
+    }
+
     @Test func recoversAfterEveryConnectionIsTerminated() async throws {
         let pool = try await TestCluster.makePool(migrated: false, size: 4)
         let database = try await pool.query("SELECT current_database() AS d")[0].decode(String.self, column: "d")

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Postgres
 import Synchronization
@@ -20,6 +21,7 @@ struct RoutabilityTests {
         "server_secrets.cursor": "a reference table read once at start",
         "schema_migrations.list": "migrations, not requests",
         "maintenance.purge": "background clean-up, by design across all shards",
+        "webhooks.claim": "the delivery worker claims due events of every user at once (docs/SCALING.md)",
         "tokens.revalidate": "background re-check of cached tokens, many users at once; each pair carries its user_id",
         "tokens.authenticate": "checked below: filtered by t.user_id",
     ]
@@ -35,7 +37,7 @@ struct RoutabilityTests {
         if flat.range(of: #"\bFROM users\b.*\bWHERE id = \$\d+"#, options: .regularExpression) != nil { return true }
         if flat.range(of: #"\bUPDATE users\b.*\bWHERE id = \$\d+"#, options: .regularExpression) != nil { return true }
         if flat.range(of: #"\bDELETE FROM users WHERE id = \$\d+"#, options: .regularExpression) != nil { return true }
-        if flat.range(of: #"^INSERT INTO (weight_entries|auth_tokens|idempotency_keys) \(user_id,"#, options: .regularExpression) != nil {
+        if flat.range(of: #"^INSERT INTO (weight_entries|auth_tokens|idempotency_keys|goals) \(user_id,"#, options: .regularExpression) != nil {
             return true  // routed by the user_id value inserted
         }
         if flat.hasPrefix("COPY weight_entries (user_id,") { return true }
@@ -82,6 +84,22 @@ struct RoutabilityTests {
             try await client.send(.get, "/v1/entries/export", token: token)
             try await client.send(.get, "/v1/stats", token: token)
             try await client.send(.get, "/v1/trend", token: token)
+            try await client.send(.get, "/v1/trend?method=ema", token: token)
+            try await client.send(.put, "/v1/goal", token: token, json: #"{"target_weight": 70}"#)
+            try await client.send(.get, "/v1/goal/progress", token: token)
+            try await client.send(.get, "/v1/goal", token: token)
+            try await client.send(.delete, "/v1/goal", token: token)
+            let feed = try await client.send(.get, "/v1/changes?limit=2", token: token)
+            let feedCursor = try #require(feed.json["next_cursor"]?.stringValue)
+            try await client.send(.get, "/v1/changes?cursor=\(feedCursor)", token: token)
+            let put = #"{"weight": 80, "recorded_on": "2024-01-04", "client_version": 1}"#
+            try await client.send(.put, "/v1/entries/by-client-id/d1", token: token, json: put)
+            try await client.send(.put, "/v1/entries/by-client-id/d1", token: token, json: put)
+            try await client.send(
+                .put, "/v1/entries/by-client-id/d1", token: token,
+                json: #"{"weight": 81, "recorded_on": "2024-01-04", "client_version": 2}"#)
+            try await client.send(.patch, "/v1/entries/\(id)", token: token, json: #"{"note": "y"}"#, headers: [.ifMatch: "*"])
+            try await client.send(.delete, "/v1/entries/\(id)", token: token, headers: [.ifMatch: "*"])
             try await client.send(.delete, "/v1/entries/\(id)", token: token)
             let personal = try await client.send(
                 .post, "/v1/me/tokens", token: token, json: #"{"name": "Scale", "scope": "read"}"#)

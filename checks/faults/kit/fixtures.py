@@ -12,11 +12,12 @@ import uuid
 
 from harness import cluster, processes, server
 from harness.binaries import SQL_DIR, weighin_bin
-from harness.ports import Ports
+from harness.ports import from_environment
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # checks/faults
-# FAULTS_PORTS=first-last moves the range (for a run beside another that uses the default one).
-PORTS = Ports(*(int(p) for p in os.environ.get("FAULTS_PORTS", "19000-19499").split("-", 1)))
+
+# FAULTS_PORTS=first-last moves the tests to other ports, so that runs side by side on one machine keep apart.
+PORTS = from_environment("FAULTS_PORTS", (19000, 19499))
 
 # Server flags that lift the per-client request budget (`--rate-limit`), for tests whose load from one address or
 # one token is the point (bursts of 1,500 requests, floods of connections, generated requests): the budget is not
@@ -37,13 +38,16 @@ def raise_fd_limit(most: int):
 
 
 def workdir(tag: str) -> str:
-    """A folder under /tmp (mode 755, so the postgres user can pass through it), removed at the end unless
-    FAULTS_KEEP=1."""
-    return processes.scratch_dir(f"weighin-faults-{tag}-", mode=0o755, keep=os.environ.get("FAULTS_KEEP") == "1")
+    """A folder /tmp/<FAULTS_PREFIX><tag>-XXXXXX (the prefix is `weighin-faults-` by default; mode 755, so the
+    postgres user can pass through it), removed at the end unless FAULTS_KEEP=1."""
+    prefix = os.environ.get("FAULTS_PREFIX") or "weighin-faults-"
+    if "/" in prefix:
+        raise SystemExit(f"FAULTS_PREFIX names a folder under /tmp, without '/': {prefix!r}")
+    return processes.scratch_dir(f"{prefix}{tag}-", mode=0o755, keep=os.environ.get("FAULTS_KEEP") == "1")
 
 
 class Cluster(cluster.Cluster):
-    """A throwaway cluster in <base>/pg: 127.0.0.1 only, a port from 19000-19499, database `weighin`. Our psql
+    """A throwaway cluster in <base>/pg: 127.0.0.1 only, a port from PORTS, database `weighin`. Our psql
     sessions are named `faults...`, so that they can be told from weighin's connections."""
 
     def __init__(self, base: str, database: str = "weighin"):
@@ -73,18 +77,20 @@ class Cluster(cluster.Cluster):
 
 
 class Server(server.Server):
-    """`weighin serve` on 127.0.0.1:<port from 19000-19499> with the given flags, against `database_url` (which it
-    migrates) or with its private cluster in `data_dir`; its log is <base>/<name>-<port>.log."""
+    """`weighin serve` on 127.0.0.1:<port from PORTS> with the given flags, against `database_url` (which it
+    migrates) or with its private cluster in `data_dir`; its log is <base>/<name>-<port>.log. With `ops`, readiness
+    and metrics on a listener of their own (`--ops-port`, another port from the range)."""
 
     def __init__(self, base: str, database_url: str | None = None, data_dir: str | None = None,
-                 args: tuple = (), name: str = "serve", port: int | None = None, env: dict | None = None):
+                 args: tuple = (), name: str = "serve", port: int | None = None, env: dict | None = None,
+                 ops: bool = False):
         port = port or PORTS.take()
         if database_url:
             source = ["--database-url", database_url, "--migrate"]
         else:
             source = ["--data-dir", data_dir or os.path.join(base, "private")]
         super().__init__(weighin_bin(), port, ["--host", "127.0.0.1", "--sql-dir", SQL_DIR] + source + list(args),
-                         os.path.join(base, f"{name}-{port}.log"), env)
+                         os.path.join(base, f"{name}-{port}.log"), env, ops_port=PORTS.take() if ops else None)
 
 
 def stop_cluster_at_exit(folder: str):
