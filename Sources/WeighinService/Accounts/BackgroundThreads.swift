@@ -47,7 +47,8 @@ final class BackgroundThreads: Sendable {
         }
     }
 
-    /// How far below the process's own priority the threads run (nice steps; each is about 25% less CPU share).
+    /// How far below the process's own priority the threads run (nice steps; each is about 20% less CPU share
+    /// against a thread at the process's priority).
     static let niceSteps: Int32 = 2
 
     /// Marks the calling thread CPU-bound (`SCHED_BATCH`) and `niceSteps` below the process's priority (Linux
