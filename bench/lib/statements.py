@@ -59,7 +59,7 @@ KINDS = (  # (kind, substrings the statement's text (lower case, blanks collapse
     ("create", ("insert into weight_entries",)),
     ("stats", ("with e as", "totals as")),
     ("trend", ("with e as", "windowed as")),
-    ("ema", ("with e as", "round(w, 2) as shown")),
+    ("ema", ("with e as", "as shown")),  # constants (round(w, 2)) are $n in pg_stat_statements
     ("progress", ("with g as", "from goals")),
     ("changes", ("with changed as", "from entry_tombstones")),
     ("token", ("select u.weight_unit, t.expires_at",)),
