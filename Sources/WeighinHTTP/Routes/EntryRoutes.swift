@@ -138,7 +138,7 @@ struct EntryRoutes {
 
     @Sendable func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
-        let id = try context.entryID()
+        let id = try context.pathID()
         var query = QueryReader(request)
         let display = query.unit() ?? auth.weightUnit
         try query.finish()
@@ -148,7 +148,7 @@ struct EntryRoutes {
 
     @Sendable func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
-        let id = try context.entryID()
+        let id = try context.pathID()
         let json = try await RequestBodyReader.json(request)
         var query = QueryReader(request)
         let display = query.unit() ?? auth.weightUnit
@@ -162,7 +162,7 @@ struct EntryRoutes {
 
     @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
-        let id = try context.entryID()
+        let id = try context.pathID()
         var query = QueryReader(request)
         let display = query.unit() ?? auth.weightUnit
         try query.finish()

@@ -60,8 +60,7 @@ struct TokenRoutes {
     }
 
     @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        // The path's `{id}`, read like an entry's: any form but the canonical one is not found.
-        try await services.tokens.revoke(try context.caller(), id: try context.entryID())
+        try await services.tokens.revoke(try context.caller(), id: try context.pathID())
         return JSONResponse.noContent()
     }
 }

@@ -67,13 +67,13 @@ struct WebhookRoutes {
     }
 
     @Sendable func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await services.webhooks.delete(try context.caller(), id: try context.webhookID())
+        try await services.webhooks.delete(try context.caller(), id: try context.pathID())
         return JSONResponse.noContent()
     }
 
     @Sendable func deliveries(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
-        let id = try context.webhookID()
+        let id = try context.pathID()
         var query = QueryReader(request)
         let limit = query.integer(
             "limit", in: WebhookService.deliveryPageSizes, default: WebhookService.defaultDeliveryPageSize)
