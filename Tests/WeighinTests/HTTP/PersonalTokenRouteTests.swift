@@ -222,6 +222,7 @@ struct PersonalTokenRouteTests {
         }) { client, databaseURL in
             let user = try await client.newUser()
             let personal = try await Self.create(client, user.token, scope: "read")
+            try await client.waitForTokenCache()
             statements.withLock { $0.removeAll() }
             for _ in 0..<20 { #expect(try await client.send(.get, "/v1/me", token: personal.token).status == .ok) }
             let seen = statements.withLock { $0 }
@@ -256,14 +257,20 @@ struct PersonalTokenRouteTests {
                 return (listed?.first { $0["id"]?.stringValue == personal.id }?["last_used_at"]?.stringValue)
                     .flatMap(parseTimestamp)
             }
+            try await client.waitForTokenCache()
             #expect(try await client.send(.get, "/v1/me", token: personal.token).status == .ok)
             let first = try #require(try await lastUsed())
+            statements.withLock { $0.removeAll() }
             try await Task.sleep(for: .seconds(1.5))
             for _ in 0..<10 { #expect(try await client.send(.get, "/v1/me", token: personal.token).status == .ok) }
             try await Task.sleep(for: .seconds(1.5))
             let second = try #require(try await lastUsed())
             #expect(second.timeIntervalSince(first) >= 1, "the later use was recorded: \(first) then \(second)")
-            let writes = statements.withLock { $0.filter { $0 == "tokens.record_use" }.count }
+            // The sweep records the later use; a request checks its token in the database (and may record the use
+            // there) only if its cache entry was lost, which a slow machine can bring about: both count as writes.
+            let writes = statements.withLock {
+                $0.filter { $0 == "tokens.record_use" || $0 == "tokens.authenticate" }.count
+            }
             #expect((1...2).contains(writes), "one write for ten uses (\(writes))")
         }
     }
