@@ -52,10 +52,19 @@ public enum Smoothing {
         return levels
     }
 
-    /// `value` rounded half away from zero to `places` decimals, as an exact decimal.
+    /// `value` rounded half away from zero to `places` decimals, as an exact decimal without trailing zeros.
+    ///
+    /// Built from its integer significand and exponent: a `Decimal` division cost about 8 µs, which made it most of
+    /// the server's CPU for a five-year ema trend (two per day).
     public static func rounded(_ value: Double, places: Int = 2) -> Decimal {
-        let scale = pow(10, Double(places))
-        let units = (value * scale).rounded(.toNearestOrAwayFromZero)
-        return Decimal(Int64(units)) / Decimal(Int64(scale))
+        var units = Int64((value * pow(10, Double(places))).rounded(.toNearestOrAwayFromZero))
+        var exponent = -places
+        while exponent < 0, units != 0, units % 10 == 0 {
+            units /= 10
+            exponent += 1
+        }
+        return Decimal(
+            sign: units < 0 ? .minus : .plus, exponent: units == 0 ? 0 : exponent,
+            significand: Decimal(units.magnitude))
     }
 }

@@ -62,6 +62,12 @@ struct SmoothingTests {
         #expect(Smoothing.rounded(80.125) == Decimal(string: "80.13")!)
         #expect(Smoothing.rounded(-1.005000001) == Decimal(string: "-1.01")!)
         #expect(Smoothing.rounded(0.004) == 0)
+        // What the JSON writer prints: no trailing zeros, no negative zero.
+        #expect(Smoothing.rounded(70.5).plainText == "70.5")
+        #expect(Smoothing.rounded(80.0001).plainText == "80")
+        #expect(Smoothing.rounded(-0.001).plainText == "0")
+        #expect(Smoothing.rounded(-12.3456).plainText == "-12.35")
+        #expect(Smoothing.rounded(99.95, places: 1).plainText == "100")
     }
 
     /// Published two-sided 95 % values (t 0.975): e.g. NIST/SEMATECH e-Handbook, table of upper critical values.
