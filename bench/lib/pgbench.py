@@ -95,7 +95,7 @@ def expand_template(name, slots):
     out = ["\\if :loaded = 0",
            f"SELECT {', '.join(cols)} FROM bench_pick WHERE client = :client_id \\gset",
            "\\set loaded 1", "\\endif"]
-    out += PREAMBLE.get(name, [])
+    out += PREAMBLE.get(name.removesuffix("_part1"), [])
     out.append(f"\\set k random(0, {slots - 1})")
     for j in range(slots):
         out.append(("\\if" if j == 0 else "\\elif") + f" :k = {j}")

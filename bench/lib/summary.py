@@ -91,6 +91,16 @@ def summary(b):
             add(f"{name:12}{c['throughput']:>9.0f}{c['p50_ms']:>9.2f}{cpu.get('server', 0):>11.0f}"
                 f"{cpu.get('postgres', 0):>13.0f}{c['statements_per_request'] or 0:>12.3f}{c['sql']['mean_ms']:>9.3f}"
                 f"{both / max(1.0, base.get('server', 0) + base.get('postgres', 0)):>12.2f}")
+    if "writes" in r:
+        wr = r["writes"]
+        add("")
+        add(f"The write path (POST /v1/entries's INSERT through pgbench, {wr['clients']} clients), next to Part 1's:")
+        add(f"{'':12}{'inserts/s':>11}{'postgres us':>13}{'x part1 CPU':>13}{'spread':>9}")
+        for name, v in wr["variants"].items():
+            add(f"{name:12}{v['inserts_per_second']:>11.0f}{v['postgres_cpu_us_per_insert']:>13.0f}"
+                f"{v['cpu_ratio_to_part1']:>13.2f}{v['spread']:>9.1%}")
+        add(f"{'':4}the listing index costs {wr['listing_index_us_per_insert']} us per insert, of which the time of "
+            f"day (Part 2's order) {wr['time_of_day_in_index_us_per_insert']} us")
     if "service" in r and "ceiling" in r:
         add("")
         add("CPU per request (us): service " + ", ".join(f"{k} {v}" for k, v in
