@@ -82,6 +82,8 @@ class Formation:
                                 stderr=subprocess.STDOUT, env=self._env())
 
     def create(self, timeout: float = 180):
+        if shutil.which("pg_autoctl") is None:
+            raise HarnessError("pg_autoctl not found: apt-get install -y postgresql-15-auto-failover")
         os.makedirs(self.home, exist_ok=True)
         for path in (self.dir, self.home):
             if os.geteuid() == 0:
