@@ -76,7 +76,8 @@ class Formation:
     def _run(self, name: str):
         """Starts `pg_autoctl run` of `name` (it runs and watches that node's PostgreSQL)."""
         with open(os.path.join(self.dir, name, "postgresql.conf"), "a") as f:
-            f.write("\n# a throwaway formation of the checks (checks/harness/autofailover.py)\n" + "\n".join(SMALL) + "\n")
+            f.write("\n# a throwaway formation of the checks (checks/harness/autofailover.py)\n"
+                    + "\n".join(SMALL) + "\n")
         self.runs[name] = spawn(as_postgres(["pg_autoctl", "run", "--pgdata", os.path.join(self.dir, name)]),
                                 f"pg_autoctl {name}", stdout=os.path.join(self.dir, f"{name}.log"),
                                 stderr=subprocess.STDOUT, env=self._env())
