@@ -8,9 +8,10 @@ import pwd
 import secrets
 import shutil
 import subprocess
+import time
 import urllib.parse
 
-from harness import procfs
+from harness import HarnessError, procfs
 from harness.binaries import pg_program
 from harness.processes import on_cleanup, run
 
@@ -95,6 +96,46 @@ class Cluster:
         self.psql(f"CREATE DATABASE {self.database}", db="postgres")
         return self
 
+    def create_standby(self, primary: "Cluster", name: str, synchronous: bool = True):
+        """Makes this cluster a streaming standby of `primary` instead (`pg_basebackup -R`, as the postgres user
+        when we are root; the same password, its own port), starts it and, with `synchronous`, makes it the
+        primary's synchronous standby (`synchronous_standby_names`, `name` being its application_name) and
+        waits until the primary reports it so. Registers its stop for the end."""
+        os.makedirs(self.dir, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        os.chmod(self.dir, 0o700)
+        on_cleanup(self.destroy)
+        with open(primary.passfile) as f:
+            password_line = f.read()
+        if os.path.exists(self.passfile):
+            os.remove(self.passfile)
+        write_private(self.passfile, password_line)
+        # The standby's own copy, readable by the user PostgreSQL runs as: its walreceiver reads it for ever.
+        standby_passfile = os.path.join(self.dir, "pgpass-replication")
+        write_private(standby_passfile, password_line, owner="postgres" if os.geteuid() == 0 else None)
+        source = (f"host=127.0.0.1 port={primary.port} user=postgres passfile={standby_passfile} "
+                  f"application_name={name}")
+        run(as_postgres([pg_program("pg_basebackup"), "-d", source, "-D", self.data, "-R", "-X", "stream",
+                         "-c", "fast"]), 300, stderr_apart=True)
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(f"\n# a standby of 127.0.0.1:{primary.port} (checks/harness/cluster.py)\nport = {self.port}\n")
+        self.start()
+        if synchronous:
+            primary.psql(f"ALTER SYSTEM SET synchronous_standby_names = '\"{name}\"'", db="postgres")
+            primary.psql("SELECT pg_reload_conf()", db="postgres")
+            deadline = time.monotonic() + 60
+            while primary.psql(f"SELECT sync_state FROM pg_stat_replication WHERE application_name = '{name}'",
+                               db="postgres") != "sync":
+                if time.monotonic() > deadline:
+                    raise HarnessError(f"{name} did not become the synchronous standby of 127.0.0.1:{primary.port}")
+                time.sleep(0.1)
+        return self
+
+    def promote(self):
+        """Promotes this standby to a primary (`pg_ctl promote`, waiting until it takes writes)."""
+        self._pg_ctl(["-w", "-t", "60", "promote"], 120)
+
     def start(self):
         self._pg_ctl(["-l", self.log, "-w", "-t", "120", "start"], 180)
 
@@ -134,6 +175,21 @@ class Cluster:
     def postmaster_pid(self) -> int:
         with open(os.path.join(self.data, "postmaster.pid")) as f:
             return int(f.readline())
+
+    def signal_all(self, sig) -> int:
+        """Sends `sig` to the postmaster and every process under it (SIGSTOP: a server that hangs, accepting
+        connections and answering nothing; SIGCONT: it goes on). Returns how many processes got it."""
+        pids = [self.postmaster_pid()]
+        i = 0
+        while i < len(pids):
+            pids += procfs.children_of(pids[i])
+            i += 1
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        return len(pids)
 
     def cpu_seconds(self) -> float:
         """CPU time of the postmaster and its processes (backends, checkpointer, ...) so far."""

@@ -46,6 +46,8 @@ public enum WeighinServer {
         let database = try PostgresConfiguration(
             conninfo: url, statementTimeout: settings.statementTimeout,
             preparedStatements: settings.preparedStatements)
+        // Every server of a multi-host URL, never its password.
+        logger.info("database", metadata: ["database": .string(database.redactedDescription)])
         let migrator = Migrator(migrations: migrations, configuration: database)
         if applyMigrations {
             for migration in try await migrator.migrate() {

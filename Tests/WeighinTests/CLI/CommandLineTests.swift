@@ -57,6 +57,17 @@ struct CommandLineTests {
         }
     }
 
+    @Test func migrateAndAdminCommandsTakeAMultiHostURL() async throws {
+        let refused = try ClosedPort()
+        let url = try await TestCluster.url(try await TestCluster.makeDatabase(), withFirst: refused.port)
+            + "&target_session_attrs=read-write"
+        let status = try await weighin(["migrate", "status", "--database-url", url])
+        #expect(status.status == 0 && status.output.contains("applied") && !status.output.contains("pending"),
+                "\(status.output)")
+        let list = try await weighin(["users", "list", "--database-url", url])
+        #expect(list.status == 0, "\(list.output)")
+    }
+
     @Test func commandsFailWithoutADatabase() async throws {
         let result = try await weighin(["users", "list"])
         #expect(result.status != 0)

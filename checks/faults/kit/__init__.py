@@ -3,6 +3,8 @@
 The shared harness (checks/harness) set up for these tests, and their own helpers:
   - `Cluster`: a private PostgreSQL cluster in a folder under /tmp (run as the `postgres` user when we are
     root), on 127.0.0.1 only, on a port from PORTS, with the queries the tests check the data with;
+  - `Formation`: a pg_auto_failover monitor, primary and synchronous secondary (checks/harness/autofailover.py),
+    with the same queries on its writable node;
   - `Server`: `weighin serve` against it (or with its own private cluster), with chosen flags (with `ops`, an
     ops listener of its own for readiness and metrics); `PORTS`: the ports they take,
     19000-19499 unless FAULTS_PORTS says first-last;
@@ -30,11 +32,11 @@ from .load import (Log, Writes, count_by, join_all, percentile, reader_loop, rec
                    verify_writes, writer_loop)
 from .raw import burst, raw_connections, raw_request  # noqa: E402
 from .report import Report, run_test  # noqa: E402
-from .fixtures import (HERE, NO_RATE_LIMIT, PORTS, Cluster, Server, TableLock, loadtest, raise_fd_limit,  # noqa: E402
+from .fixtures import (HERE, NO_RATE_LIMIT, PORTS, Cluster, Formation, Server, TableLock, loadtest, raise_fd_limit,  # noqa: E402
                        read_loadtest, stop_cluster_at_exit, workdir)
 
 __all__ = [
-    "HERE", "NO_RATE_LIMIT", "PORTS", "Client", "Cluster", "Log", "PASSWORD", "Report", "Server", "TableLock",
+    "HERE", "NO_RATE_LIMIT", "PORTS", "Client", "Cluster", "Formation", "Log", "PASSWORD", "Report", "Server", "TableLock",
     "Writes", "burst", "count_by", "entry_body", "history_csv", "join_all", "loadtest", "new_user", "percentile",
     "raw_connections", "raw_request", "read_loadtest", "reader_loop", "record", "request", "run_test",
     "start_threads", "stop_cluster_at_exit", "verify_writes", "workdir", "writer_loop",

@@ -10,7 +10,7 @@ import subprocess
 import time
 import uuid
 
-from harness import cluster, processes, server
+from harness import autofailover, cluster, processes, server
 from harness.binaries import SQL_DIR, weighin_bin
 from harness.ports import from_environment
 
@@ -46,21 +46,9 @@ def workdir(tag: str) -> str:
     return processes.scratch_dir(f"{prefix}{tag}-", mode=0o755, keep=os.environ.get("FAULTS_KEEP") == "1")
 
 
-class Cluster(cluster.Cluster):
-    """A throwaway cluster in <base>/pg: 127.0.0.1 only, a port from PORTS, database `weighin`. Our psql
-    sessions are named `faults...`, so that they can be told from weighin's connections."""
-
-    def __init__(self, base: str, database: str = "weighin"):
-        super().__init__(os.path.join(base, "pg"), PORTS.take(), database, appname="faults",
-                         settings=["max_connections = 200", "shared_buffers = 64MB", "log_min_messages = warning"])
-
-    def app_backends(self) -> list:
-        """(pid, state, wait_event_type, query) of weighin's connections (everything but our psql)."""
-        return [line.split("\t", 3) for line in self.psql("""
-            SELECT pid, coalesce(state, ''), coalesce(wait_event_type, ''), left(regexp_replace(query, '\\s+', ' ', 'g'), 60)
-            FROM pg_stat_activity
-            WHERE backend_type = 'client backend' AND datname = current_database()
-              AND application_name NOT LIKE 'faults%' AND pid <> pg_backend_pid()""").splitlines() if line]
+class EntryQueries:
+    """The checks' queries of weighin's entries, through `self.psql`: on a cluster, or on the writable node of a
+    formation."""
 
     def existing_ids(self, ids) -> set:
         ids = sorted(set(ids))
@@ -74,6 +62,31 @@ class Cluster(cluster.Cluster):
         """note -> number of entries with it, for notes starting with `prefix`."""
         out = self.psql(f"SELECT note, count(*) FROM weight_entries WHERE note LIKE '{prefix}%' GROUP BY note")
         return {note: int(n) for note, n in (line.rsplit("\t", 1) for line in out.splitlines() if line)}
+
+
+class Cluster(EntryQueries, cluster.Cluster):
+    """A throwaway cluster in <base>/<name> (pg unless told): 127.0.0.1 only, a port from PORTS, database
+    `weighin`. Our psql sessions are named `faults...`, so that they can be told from weighin's connections."""
+
+    def __init__(self, base: str, database: str = "weighin", name: str = "pg"):
+        super().__init__(os.path.join(base, name), PORTS.take(), database, appname="faults",
+                         settings=["max_connections = 200", "shared_buffers = 64MB", "log_min_messages = warning"])
+
+    def app_backends(self) -> list:
+        """(pid, state, wait_event_type, query) of weighin's connections (everything but our psql)."""
+        return [line.split("\t", 3) for line in self.psql("""
+            SELECT pid, coalesce(state, ''), coalesce(wait_event_type, ''), left(regexp_replace(query, '\\s+', ' ', 'g'), 60)
+            FROM pg_stat_activity
+            WHERE backend_type = 'client backend' AND datname = current_database()
+              AND application_name NOT LIKE 'faults%' AND pid <> pg_backend_pid()""").splitlines() if line]
+
+
+class Formation(EntryQueries, autofailover.Formation):
+    """A pg_auto_failover formation (a monitor, a primary, a synchronous secondary) in <base>/formation, on ports
+    from PORTS."""
+
+    def __init__(self, base: str):
+        super().__init__(os.path.join(base, "formation"), PORTS)
 
 
 class Server(server.Server):

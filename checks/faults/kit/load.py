@@ -151,20 +151,22 @@ def count_by(items, key):
     return out
 
 
-def verify_writes(report, cluster, writes: Writes, note_prefix: str):
-    """Every id answered 201 exists; no idempotency key has more than one entry, nor was answered two ids."""
+def verify_writes(report, cluster, writes: Writes, note_prefix: str, phase: str = ""):
+    """Every id answered 201 exists; no idempotency key has more than one entry, nor was answered two ids. With
+    `phase`, its figures and checks are named after it (a test of several phases)."""
     found = cluster.existing_ids(writes.acked_ids)
     lost = len(writes.acked_ids) - len(found)
     counts = cluster.note_counts(note_prefix)
     key_dups = sum(max(0, counts.get(k, 0) - 1) for k in writes.keys_sent)
     answered_twice = sum(1 for ids in writes.key_ids.values() if len(ids) > 1)
-    report.figure("acknowledged_writes", len(writes.acked_ids))
-    report.figure("lost_writes", lost)
-    report.figure("idempotency_keys", len(writes.keys_sent))
-    report.figure("duplicates", key_dups + answered_twice)
-    report.check("every entry answered 201 exists afterwards", lost == 0,
+    key, label = (f"{phase}_", f"[{phase}] ") if phase else ("", "")
+    report.figure(f"{key}acknowledged_writes", len(writes.acked_ids))
+    report.figure(f"{key}lost_writes", lost)
+    report.figure(f"{key}idempotency_keys", len(writes.keys_sent))
+    report.figure(f"{key}duplicates", key_dups + answered_twice)
+    report.check(f"{label}every entry answered 201 exists afterwards", lost == 0,
                  f"{len(found)} of {len(writes.acked_ids)} found")
-    report.check("no Idempotency-Key created more than one entry", key_dups == 0,
+    report.check(f"{label}no Idempotency-Key created more than one entry", key_dups == 0,
                  f"{key_dups} extra entries over {len(writes.keys_sent)} keys")
-    report.check("no Idempotency-Key was answered with two different ids", answered_twice == 0,
+    report.check(f"{label}no Idempotency-Key was answered with two different ids", answered_twice == 0,
                  f"{answered_twice} keys")
