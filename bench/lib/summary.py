@@ -79,7 +79,7 @@ def summary(b):
     if "reads" in r:
         rd = r["reads"]
         add("")
-        add(f"Part 2 reads, one user with {rd['entries']:,} daily entries, {rd['connections']} connections "
+        add(f"Part 2 calls, one user with {rd['entries']:,} daily entries, {rd['connections']} connections "
             f"(cost per request next to the listing's):")
         add(f"{'':12}{'req/s':>9}{'p50 ms':>9}{'server us':>11}{'postgres us':>13}{'statements':>12}{'SQL ms':>9}"
             f"{'x list CPU':>12}")
@@ -89,7 +89,8 @@ def summary(b):
             both = (cpu.get("server", 0) + cpu.get("postgres", 0))
             base = rd["calls"]["list"]["cpu_us_per_request"]
             add(f"{name:12}{c['throughput']:>9.0f}{c['p50_ms']:>9.2f}{cpu.get('server', 0):>11.0f}"
-                f"{cpu.get('postgres', 0):>13.0f}{c['statements_per_request'] or 0:>12.3f}{c['sql']['mean_ms']:>9.3f}"
+                f"{cpu.get('postgres', 0):>13.0f}{c['statements_per_request'] or 0:>12.3f}"
+                f"{(c['sql'] or {}).get('mean_ms', float('nan')):>9.3f}"
                 f"{both / max(1.0, base.get('server', 0) + base.get('postgres', 0)):>12.2f}")
     if "writes" in r:
         wr = r["writes"]
