@@ -192,4 +192,17 @@ struct RoutabilityTests {
             #expect(!Self.callsMutable(conflict), "\(name): \(conflict)")
         }
     }
+
+    /// A notification sent from inside a statement that changes rows would run on the worker that holds them when
+    /// sharded, and the instances listen on the coordinator: every `pg_notify` is its own statement, sent after the
+    /// change committed (`TokenService.announceChange`), and no migration notifies from a trigger or function.
+    @Test func notificationsAreStatementsOfTheirOwn() async throws {
+        let seen = try await Self.scenario.value
+        let notifying = seen.filter { $0.value.range(of: #"(?i)\b(pg_notify|NOTIFY)\b"#, options: .regularExpression) != nil }
+        #expect(notifying == ["tokens.announce_change": "SELECT pg_notify($1, $2)"])
+        for migration in TestCluster.migrations {
+            #expect(migration.sql.range(of: #"(?i)\b(pg_notify|NOTIFY)\b"#, options: .regularExpression) == nil,
+                    "\(migration.fileName)")
+        }
+    }
 }
