@@ -188,9 +188,11 @@ public final class AccountService: Sendable {
     private func changeEmail(of userID: UUID, to email: String, _ update: SQL, in transaction: Transaction)
         async throws -> User
     {
-        // The account row stays locked until commit, so the email released is the one being replaced.
+        // The account row stays locked until commit, so the email released is the one being replaced (lower-cased as
+        // sql/0009 filled the table: the service stores emails lower-cased already, rows written by hand may not be).
         let current = try await transaction.query(
-            SQL("SELECT email FROM users WHERE id = \(userID) FOR NO KEY UPDATE", name: "users.lock_email"))
+            SQL("SELECT lower(email) AS email FROM users WHERE id = \(userID) FOR NO KEY UPDATE",
+                name: "users.lock_email"))
         guard let old = try current.first?.decode(String.self, column: "email") else {
             throw ServiceError.unauthenticated
         }

@@ -54,10 +54,10 @@ struct AttemptLimits: Sendable {
                        e.user_id
                 FROM counted LEFT JOIN user_emails e ON e.email = \(email)
                 """, name: "failed_logins.record"))
+        let userID = try row.decode(UUID?.self, column: "user_id")
         let account = try await database.query(
-            SQL("""
-                SELECT \(User.columns), password_hash FROM users WHERE id = \(try row.decode(UUID?.self, column: "user_id"))
-                """, name: "users.get_for_log_in")).first
+            SQL("SELECT \(User.columns), password_hash FROM users WHERE id = \(userID)", name: "users.get_for_log_in"))
+            .first
         return RecordedAttempt(
             kind: .logIn(email: email), id: try row.decode(column: "attempt_id"),
             passwordHash: try account?.decode(column: "password_hash"), user: try account.map(User.init(row:)))

@@ -33,7 +33,7 @@ struct UserEmails: Sendable {
     func deleteAccount(_ userID: UUID) async throws -> Bool {
         try await database.withTransaction { transaction in
             let rows = try await transaction.query(
-                SQL("DELETE FROM users WHERE id = \(userID) RETURNING email", name: "users.delete"))
+                SQL("DELETE FROM users WHERE id = \(userID) RETURNING lower(email) AS email", name: "users.delete"))
             guard let row = rows.first else { return false }
             try await release(try row.decode(String.self, column: "email"), of: userID, in: transaction)
             return true

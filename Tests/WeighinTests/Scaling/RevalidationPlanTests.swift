@@ -40,7 +40,8 @@ struct RevalidationPlanTests {
         }
         // Pairs the database does not have: an unknown token of a known user, and of an unknown user.
         for n in 0..<10 {
-            batch.append(TokenCache.Due(userID: n % 2 == 0 ? batch[n].userID : UUID(), tokenHash: Array(repeating: UInt8(n), count: 32)))
+            let userID = n % 2 == 0 ? batch[n].userID : UUID()
+            batch.append(TokenCache.Due(userID: userID, tokenHash: Array(repeating: UInt8(n), count: 32)))
         }
         let services = try await WeighinServices(pool: pool, configuration: TestApp.service)
         try await services.tokens.revalidate(batch)
