@@ -8,10 +8,15 @@ public struct Migration: Sendable, Equatable {
     public let version: Int
     /// The part of the file name after the number, without `.sql`.
     public let name: String
-    /// The file's SQL text, run as one script in its own transaction.
+    /// The file's SQL text; its statements (`statements`) run one by one in one transaction.
     public let sql: String
     /// SHA-256 of the file's bytes in hex: a file changed after it was applied is refused.
     public let checksum: String
+
+    /// The file's statements in order, as the migrator sends them.
+    public var statements: [SQLStatement] {
+        SQLStatements.split(sql)
+    }
 
     /// The file name, e.g. `0001_users_and_entries.sql`.
     public var fileName: String {

@@ -1,7 +1,8 @@
 import Foundation
 import Postgres
 
-/// Applies the `sql/` migrations to a database, each file once, in order, each in its own transaction.
+/// Applies the `sql/` migrations to a database, each file once, in order, each in its own transaction, one statement
+/// at a time.
 ///
 /// Every run holds a PostgreSQL advisory lock, so many processes migrating at once (several instances
 /// starting together) apply each file exactly once; the others wait and then find nothing to do.
@@ -54,7 +55,14 @@ public struct Migrator: Sendable {
             for migration in status.pending {
                 try await connection.execute(unsafeSQL: "BEGIN", label: "migration.begin")
                 do {
-                    try await connection.execute(unsafeSQL: migration.sql, label: migration.fileName)
+                    for statement in migration.statements {
+                        do {
+                            try await connection.execute(
+                                unsafeSQL: statement.text, label: "\(migration.fileName):\(statement.line)")
+                        } catch {
+                            throw MigrationError("its statement at line \(statement.line): \(error)")
+                        }
+                    }
                     try await connection.query(
                         """
                         INSERT INTO schema_migrations (version, name, checksum)

@@ -29,6 +29,8 @@ public struct PostgresType: Hashable, Sendable, RawRepresentable, CustomStringCo
     public static let numeric = PostgresType(rawValue: 1700)
     public static let uuid = PostgresType(rawValue: 2950)
     public static let jsonb = PostgresType(rawValue: 3802)
+    public static let byteaArray = PostgresType(rawValue: 1001)
+    public static let uuidArray = PostgresType(rawValue: 2951)
 
     public var description: String {
         switch self {
@@ -52,6 +54,8 @@ public struct PostgresType: Hashable, Sendable, RawRepresentable, CustomStringCo
         case .numeric: "numeric"
         case .uuid: "uuid"
         case .jsonb: "jsonb"
+        case .byteaArray: "bytea[]"
+        case .uuidArray: "uuid[]"
         default: "oid \(rawValue)"
         }
     }

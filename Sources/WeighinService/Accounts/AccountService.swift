@@ -64,12 +64,14 @@ public final class AccountService: Sendable {
     let hasher: PasswordHasher
     let tokens: TokenService
     let limits: AttemptLimits
+    let emails: UserEmails
 
     init(database: Database, hasher: PasswordHasher, tokens: TokenService) {
         self.database = database
         self.hasher = hasher
         self.tokens = tokens
         limits = AttemptLimits(database: database, limit: Self.failureLimit, window: Self.failureWindow)
+        emails = UserEmails(database: database)
     }
 
     /// Creates an account. Throws `validation` or `emailTaken`.
@@ -83,13 +85,18 @@ public final class AccountService: Sendable {
         try v.check()
         let hash = try await hasher.hash(password!)
         do {
-            let rows = try await database.query(
-                SQL("""
-                    INSERT INTO users (email, name, password_hash, weight_unit)
-                    VALUES (\(email), \(name), \(hash), \(unit))
-                    RETURNING \(User.columns)
-                    """, name: "users.insert"))
-            return try User(row: rows[0])
+            // Two rows, one transaction: the account, and its email in user_emails, whose key refuses a taken email.
+            return try await database.withTransaction { transaction in
+                let rows = try await transaction.query(
+                    SQL("""
+                        INSERT INTO users (email, name, password_hash, weight_unit)
+                        VALUES (\(email), \(name), \(hash), \(unit))
+                        RETURNING \(User.columns)
+                        """, name: "users.insert"))
+                let user = try User(row: rows[0])
+                try await emails.claim(user.email, for: user.id, in: transaction)
+                return user
+            }
         } catch PostgresError.Code.uniqueViolation {
             throw ServiceError.emailTaken
         }
@@ -152,21 +159,49 @@ public final class AccountService: Sendable {
         let name = change.name.map { AccountRules.name($0, &v) }
         let unit = change.weightUnit
         try v.check()
+        let update = SQL("""
+            UPDATE users SET email = coalesce(\(email), email), name = coalesce(\(name), name),
+                             weight_unit = coalesce(\(unit), weight_unit), updated_at = now()
+            WHERE id = \(auth.userID)
+            RETURNING \(User.columns)
+            """, name: "users.update")
+        let user: User
         do {
-            let rows = try await database.query(
-                SQL("""
-                    UPDATE users SET email = coalesce(\(email), email), name = coalesce(\(name), name),
-                                     weight_unit = coalesce(\(unit), weight_unit), updated_at = now()
-                    WHERE id = \(auth.userID)
-                    RETURNING \(User.columns)
-                    """, name: "users.update"))
-            guard let row = rows.first else { throw ServiceError.unauthenticated }
-            // Cached tokens carry the display unit: every instance forgets them.
-            try await tokens.announceChange(of: auth.userID)
-            return try User(row: row)
+            if let email {
+                user = try await database.withTransaction { transaction in
+                    try await changeEmail(of: auth.userID, to: email, update, in: transaction)
+                }
+            } else {
+                guard let row = try await database.query(update).first else { throw ServiceError.unauthenticated }
+                user = try User(row: row)
+            }
         } catch PostgresError.Code.uniqueViolation {
             throw ServiceError.emailTaken
         }
+        // Cached tokens carry the display unit: every instance forgets them.
+        try await tokens.announceChange(of: auth.userID)
+        return user
+    }
+
+    /// Runs `update` (which sets the email to `email`) in `transaction`, moving the account's row of user_emails
+    /// when the email changes: the old one is released, the new one claimed (a unique violation when taken).
+    private func changeEmail(of userID: UUID, to email: String, _ update: SQL, in transaction: Transaction)
+        async throws -> User
+    {
+        // The account row stays locked until commit, so the email released is the one being replaced (lower-cased as
+        // sql/0009 filled the table: the service stores emails lower-cased already, rows written by hand may not be).
+        let current = try await transaction.query(
+            SQL("SELECT lower(email) AS email FROM users WHERE id = \(userID) FOR NO KEY UPDATE",
+                name: "users.lock_email"))
+        guard let old = try current.first?.decode(String.self, column: "email") else {
+            throw ServiceError.unauthenticated
+        }
+        if old != email {
+            try await emails.release(old, of: userID, in: transaction)
+            try await emails.claim(email, for: userID, in: transaction)
+        }
+        guard let row = try await transaction.query(update).first else { throw ServiceError.unauthenticated }
+        return try User(row: row)
     }
 
     /// Changes the password and revokes every other token of the account; the token used keeps working.
@@ -208,10 +243,11 @@ public final class AccountService: Sendable {
         try await tokens.announceChange(of: auth.userID)
     }
 
-    /// Deletes the account; its entries, tokens and idempotency keys go with it through `ON DELETE CASCADE`.
+    /// Deletes the account and its email; its entries, tokens and idempotency keys go with it through
+    /// `ON DELETE CASCADE`.
     public func deleteAccount(_ auth: Authentication) async throws {
         try auth.require(.logIn)
-        try await database.query(SQL("DELETE FROM users WHERE id = \(auth.userID)", name: "users.delete"))
+        _ = try await emails.deleteAccount(auth.userID)
         try await tokens.announceChange(of: auth.userID)
     }
 }

@@ -30,6 +30,10 @@ struct AttemptLimits: Sendable {
 
     /// Records a log-in attempt for `email` and reads its account; throws `tooManyAttempts` (recording nothing)
     /// at the limit.
+    ///
+    /// Two statements, each by one key: the count, the record and the account's id by the email (`failed_logins`
+    /// and `user_emails`, both keyed by email), then the account by its id. The second is sent whether or not the
+    /// email has an account, so an unknown email costs the same round trips as a known one.
     func recordLogIn(email: String) async throws -> RecordedAttempt {
         let row = try await record(
             lock: "login:" + email,
@@ -47,13 +51,16 @@ struct AttemptLimits: Sendable {
                     INSERT INTO failed_logins (email) SELECT \(email) FROM counted WHERE failures < \(limit)
                     RETURNING attempt_id)
                 SELECT counted.failures, counted.retry_after, (SELECT attempt_id FROM recorded) AS attempt_id,
-                       u.id, u.email, u.name, u.weight_unit, u.created_at, u.password_hash
-                FROM counted LEFT JOIN users u ON lower(u.email) = lower(\(email))
+                       e.user_id
+                FROM counted LEFT JOIN user_emails e ON e.email = \(email)
                 """, name: "failed_logins.record"))
+        let userID = try row.decode(UUID?.self, column: "user_id")
+        let account = try await database.query(
+            SQL("SELECT \(User.columns), password_hash FROM users WHERE id = \(userID)", name: "users.get_for_log_in"))
+            .first
         return RecordedAttempt(
             kind: .logIn(email: email), id: try row.decode(column: "attempt_id"),
-            passwordHash: try row.decode(column: "password_hash"),
-            user: row.isNull(column: "id") ? nil : try User(row: row))
+            passwordHash: try account?.decode(column: "password_hash"), user: try account.map(User.init(row:)))
     }
 
     /// Records a password-change attempt of `userID` and reads the user's hash; throws `tooManyAttempts` at the

@@ -10,14 +10,17 @@ public struct AccountSummary: Sendable {
 
 /// Operator tasks by email, for `weighin users` and `weighin tokens`.
 ///
-/// These look accounts up by email, not by id: the one access path that is not by user id (see docs/SCALING.md).
+/// These find an account by email through `user_emails`, as log-in does, and then work on it by id (see
+/// docs/SCALING.md); only the listing reads every account.
 public final class AdminService: Sendable {
     let database: Database
     let tokens: TokenService
+    let emails: UserEmails
 
     init(database: Database, tokens: TokenService) {
         self.database = database
         self.tokens = tokens
+        emails = UserEmails(database: database)
     }
 
     /// Accounts ordered by email, `limit` at a time, after the email `after` (keyset paging).
@@ -34,24 +37,25 @@ public final class AdminService: Sendable {
 
     /// The account with this email (trimmed, any case), or nil.
     public func account(email: String) async throws -> AccountSummary? {
+        guard let userID = try await emails.userID(of: AccountRules.normalizedEmail(email)) else { return nil }
         let rows = try await database.query(
             SQL("""
                 SELECT \(User.columns),
                        (SELECT count(*) FROM weight_entries e WHERE e.user_id = u.id) AS entries,
                        (SELECT count(*) FROM auth_tokens t WHERE t.user_id = u.id AND t.expires_at > now()) AS tokens
-                FROM users u WHERE lower(u.email) = lower(\(AccountRules.normalizedEmail(email)))
+                FROM users u WHERE u.id = \(userID)
                 """, name: "admin.users.get"))
         return try rows.first.map(Self.summary)
     }
 
-    /// Deletes the account and, through the database's cascades, all its data; every instance forgets its tokens.
-    /// Returns false when no account has this email.
+    /// Deletes the account, its email and, through the database's cascades, all its data; every instance forgets
+    /// its tokens. Returns false when no account has this email.
     public func deleteAccount(email: String) async throws -> Bool {
-        let rows = try await database.query(
-            SQL("DELETE FROM users WHERE lower(email) = lower(\(AccountRules.normalizedEmail(email))) RETURNING id",
-                name: "admin.users.delete"))
-        for row in rows { try await tokens.announceChange(of: try row.decode(UUID.self, column: "id")) }
-        return !rows.isEmpty
+        guard let userID = try await emails.userID(of: AccountRules.normalizedEmail(email)),
+            try await emails.deleteAccount(userID)
+        else { return false }
+        try await tokens.announceChange(of: userID)
+        return true
     }
 
     /// Revokes every token of the account; returns how many, or nil when no account has this email.

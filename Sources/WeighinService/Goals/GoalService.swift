@@ -64,7 +64,8 @@ public final class GoalService: Sendable {
                     ON CONFLICT (user_id) DO UPDATE SET
                         target_weight = excluded.target_weight, target_unit = excluded.target_unit,
                         target_date = excluded.target_date, start_weight = excluded.start_weight,
-                        start_unit = excluded.start_unit, start_date = excluded.start_date, updated_at = now()
+                        start_unit = excluded.start_unit, start_date = excluded.start_date,
+                        updated_at = excluded.updated_at  -- the default now(): no mutable function here (Citus)
                     RETURNING \(Goal.columns), xmax = 0 AS created
                     """, name: "goals.upsert"))
             return (try Goal(row: rows[0]), created: try rows[0].decode(column: "created"))

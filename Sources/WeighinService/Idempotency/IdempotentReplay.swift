@@ -64,8 +64,11 @@ public final class IdempotentReplay: Sendable {
                     INSERT INTO idempotency_keys (user_id, key, fingerprint)
                     VALUES (\(auth.userID), \(key.key), \(key.fingerprint))
                     ON CONFLICT (user_id, key) DO UPDATE
-                        SET fingerprint = excluded.fingerprint, response = NULL, entry_id = NULL, created_at = now()
-                        WHERE idempotency_keys.created_at < now() - interval '24 hours'
+                        SET fingerprint = excluded.fingerprint, response = NULL, entry_id = NULL,
+                            created_at = excluded.created_at
+                        -- Only immutable functions after ON CONFLICT (Citus refuses others, 0A000): the inserted
+                        -- row's created_at (the default now()) stands for the time.
+                        WHERE excluded.created_at - idempotency_keys.created_at > interval '24 hours'
                     RETURNING true AS claimed
                     """, name: "idempotency.claim"))
             guard !claimed.isEmpty else {

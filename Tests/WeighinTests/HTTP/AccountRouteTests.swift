@@ -538,7 +538,9 @@ struct AccountRouteTests {
             #expect(try await client.send(.get, "/v1/me", token: second).status == .ok)
 
             let before = try await TestDatabase.userRows(databaseURL, userID: victim.id)
-            #expect(before == ["users": 1, "weight_entries": 3, "auth_tokens": 2, "idempotency_keys": 1, "goals": 1])
+            #expect(before == [
+                "users": 1, "weight_entries": 3, "auth_tokens": 2, "idempotency_keys": 1, "goals": 1, "user_emails": 1,
+            ])
 
             let deleted = try await client.send(.delete, "/v1/me", token: victim.token)
             #expect(deleted.status == .noContent)
@@ -547,7 +549,9 @@ struct AccountRouteTests {
             expectUnauthorized(try await client.send(.get, "/v1/me", token: victim.token))
             expectUnauthorized(try await client.send(.get, "/v1/entries", token: second))
             let after = try await TestDatabase.userRows(databaseURL, userID: victim.id)
-            #expect(after == ["users": 0, "weight_entries": 0, "auth_tokens": 0, "idempotency_keys": 0, "goals": 0])
+            #expect(after == [
+                "users": 0, "weight_entries": 0, "auth_tokens": 0, "idempotency_keys": 0, "goals": 0, "user_emails": 0,
+            ])
 
             expectProblem(try await client.logIn(email: victim.email, password: "correct horse"), .unauthorized,
                           "invalid_credentials")

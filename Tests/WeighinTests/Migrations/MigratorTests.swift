@@ -76,6 +76,38 @@ struct MigratorTests {
         #expect(try await migrator(url).status().isCurrent, "the files before it stay applied")
     }
 
+    @Test func aFileRunsOneStatementAtATimeInOneTransaction() async throws {
+        let url = try await TestCluster.makeDatabase(migrated: false)
+        let file = Migration(
+            version: 900, name: "one_by_one",
+            sql: """
+                CREATE TABLE seen (n serial, query text, xact xid8);
+                -- a comment; with a semicolon
+                INSERT INTO seen (query, xact) SELECT current_query(), pg_current_xact_id();
+                INSERT INTO seen (query, xact) VALUES ($$;$$ || current_query(), pg_current_xact_id());
+                """)
+        try await migrator(url, TestCluster.migrations + [file]).migrate()
+        let connection = try await PostgresConnection.connect(try PostgresConfiguration(conninfo: url))
+        defer { connection.close() }
+        let rows = try await connection.query("SELECT query, xact::text AS xact FROM seen ORDER BY n")
+        // current_query() is the text the server received: each statement alone, not the file.
+        #expect(try rows.map { try $0.decode(String.self, column: "query") } == [
+            "INSERT INTO seen (query, xact) SELECT current_query(), pg_current_xact_id()",
+            ";INSERT INTO seen (query, xact) VALUES ($$;$$ || current_query(), pg_current_xact_id())",
+        ])
+        #expect(Set(try rows.map { try $0.decode(String.self, column: "xact") }).count == 1, "one transaction")
+    }
+
+    @Test func aFailingStatementIsNamedByItsLine() async throws {
+        let url = try await TestCluster.makeDatabase(migrated: false)
+        let broken = TestCluster.migrations + [
+            Migration(version: 901, name: "third_line", sql: "CREATE TABLE a (x int);\n\nSELECT 'a;b', * FROM nowhere;\n")
+        ]
+        let error = await #expect(throws: MigrationError.self) { try await migrator(url, broken).migrate() }
+        #expect(error?.description.contains("0901_third_line.sql") == true)
+        #expect(error?.description.contains("line 3") == true, "\(String(describing: error))")
+    }
+
     @Test func migrationFilesAreFoundAndValidated() throws {
         let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("mig-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

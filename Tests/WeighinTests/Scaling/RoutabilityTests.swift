@@ -12,19 +12,26 @@ import Testing
 struct RoutabilityTests {
     /// Statements that are not by user, each with the reason they are allowed (mirrored in docs/SCALING.md).
     static let exceptions: [String: String] = [
-        "failed_logins.record": "log-in counts its email's failures and finds the account by email: routed through "
-            + "the email lookup of docs/SCALING.md (failed log-ins are keyed and distributed by email, not by user)",
+        "failed_logins.record": "log-in counts its email's failures, records the attempt and reads the account's id "
+            + "from user_emails: both tables are keyed and distributed by email (checked below)",
         "failed_logins.forgive": "failed log-ins are keyed and distributed by email, not by user",
+        "user_emails.find": "the admin commands' email lookup: keyed and distributed by email",
+        "user_emails.insert": "registration and email change claim the email on its own key (the email's shard)",
+        "user_emails.delete": "email change and account deletion release the email on its own key",
         "attempts.lock": "a transaction-scoped advisory lock on an email or user id: no table is touched",
         "tokens.announce_change": "a NOTIFY to every instance's listener: no table is touched",
-        "users.insert": "registration checks email uniqueness; the new id is generated before routing",
+        "users.insert": "the new id is generated (on the coordinator, by the column's default) before routing",
         "server_secrets.cursor": "a reference table read once at start",
         "schema_migrations.list": "migrations, not requests",
         "maintenance.purge": "background clean-up, by design across all shards",
         "webhooks.claim": "the delivery worker claims due events of every user at once (docs/SCALING.md)",
-        "tokens.revalidate": "background re-check of cached tokens, many users at once; each pair carries its user_id",
+        "tokens.revalidate": "background re-check of cached tokens, many users at once: a join of the (user_id, "
+            + "token_hash) pairs, pushed down to every shard (RevalidationPlanTests)",
         "tokens.authenticate": "checked below: filtered by t.user_id",
     ]
+
+    /// Tables keyed and distributed by email: a statement on them is routed by the email it names.
+    static let emailKeyedTables: Set<String> = ["failed_logins", "user_emails"]
 
     /// Transaction control and health checks carry no data.
     static let plumbing: Set<String> = ["BEGIN", "COMMIT", "ROLLBACK", "SELECT 1",
@@ -51,7 +58,10 @@ struct RoutabilityTests {
         #expect(Self.isRoutable("INSERT INTO auth_tokens (user_id, token_hash) VALUES ($1, $2)"))
     }
 
-    @Test func everyStatementOfEveryRouteCarriesTheUser() async throws {
+    /// The statements of a run over every route, by name (the text when unnamed): run once, read by each test.
+    static let scenario = Task { try await runEveryRoute() }
+
+    static func runEveryRoute() async throws -> [String: String] {
         let statements = Mutex<[String: String]>([:])
         let (app, _) = try await TestApp.make { configuration in
             configuration.database.onStatement = { sql in
@@ -63,6 +73,8 @@ struct RoutabilityTests {
             let token = user.token
             try await client.send(.get, "/v1/me", token: token)
             try await client.send(.patch, "/v1/me", token: token, json: #"{"name": "Renamed", "weight_unit": "lb"}"#)
+            let moved = uniqueEmail("moved")
+            try await client.send(.patch, "/v1/me", token: token, json: #"{"email": \#(jsonText(moved))}"#)
             let created = try await client.send(
                 .post, "/v1/entries", token: token, json: #"{"weight": 80, "recorded_on": "2024-01-02"}"#)
             let id = try #require(created.json["id"]?.stringValue)
@@ -110,13 +122,17 @@ struct RoutabilityTests {
             try await client.send(
                 .put, "/v1/me/password", token: token,
                 json: #"{"current_password": "correct horse", "new_password": "another horse"}"#)
-            try await client.send(.post, "/v1/tokens", json: #"{"email": "\#(user.email)", "password": "wrong password"}"#)
+            try await client.send(.post, "/v1/tokens", json: #"{"email": "\#(moved)", "password": "wrong password"}"#)
             try await client.send(.get, "/readyz")
             try await client.send(.delete, "/v1/tokens/current", token: token)
             let other = try await client.newUser()
             try await client.send(.delete, "/v1/me", token: other.token)
         }
-        let seen = statements.withLock { $0 }
+        return statements.withLock { $0 }
+    }
+
+    @Test func everyStatementOfEveryRouteCarriesTheUser() async throws {
+        let seen = try await Self.scenario.value
         #expect(seen.count >= 20, "the scenario ran too few statements: \(seen.keys.sorted())")
         var unnamed: [String] = []
         var unrouted: [String] = []
@@ -130,5 +146,63 @@ struct RoutabilityTests {
         }
         #expect(unnamed.isEmpty, "statements without a name: \(unnamed)")
         #expect(unrouted.isEmpty, "statements not routable by user_id: \(unrouted)")
+    }
+
+    /// The tables a statement reads or writes, by name.
+    static func tables(of text: String) -> Set<String> {
+        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let pattern = /\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\()/
+        return Set(flat.matches(of: pattern).map { String($0.output.1) })
+    }
+
+    @Test func statementsByEmailTouchOnlyTablesKeyedByEmail() async throws {
+        #expect(Self.tables(of: "SELECT extract(epoch FROM min(a)) FROM counted LEFT JOIN users u ON u.email = $1")
+            == ["counted", "users"])
+        let seen = try await Self.scenario.value
+        let byEmail = seen.filter { $0.key.hasPrefix("failed_logins.") || $0.key.hasPrefix("user_emails.") }
+        #expect(Set(byEmail.keys).isSuperset(of: ["failed_logins.record", "user_emails.insert", "user_emails.delete"]))
+        for (name, text) in byEmail {
+            // Common table expressions of the statement itself are not tables.
+            let named = Set(text.matches(of: /\b([a-z_]+) AS \(/).map { String($0.output.1) })
+            let touched = Self.tables(of: text).subtracting(named)
+            #expect(touched.isSubset(of: Self.emailKeyedTables), "\(name) touches \(touched.sorted())")
+        }
+    }
+
+    /// Whether `text` calls a function that is not IMMUTABLE, or adds an interval to a timestamptz (STABLE: it
+    /// depends on the time zone).
+    static func callsMutable(_ text: some StringProtocol) -> Bool {
+        let pattern = #"(?i)\b(?:now|clock_timestamp|statement_timestamp|transaction_timestamp|random|gen_random_uuid|nextval|current_setting|weighin_change_seq)\s*\(|\bcurrent_(?:timestamp|date|time)\b|\blocaltimestamp\b|[-+]\s*(?:interval|make_interval)\b"#
+        return text.range(of: pattern, options: .regularExpression) != nil
+    }
+
+    /// Citus refuses an `INSERT ... ON CONFLICT DO UPDATE` on a distributed table whose SET or WHERE calls a function
+    /// that is not IMMUTABLE (0A000); the service takes the time from the inserted row (`excluded.created_at`).
+    @Test func onConflictClausesCallOnlyImmutableFunctions() async throws {
+        #expect(Self.callsMutable("SET created_at = now() WHERE x"))
+        #expect(Self.callsMutable("WHERE idempotency_keys.created_at < excluded.created_at - interval '24 hours'"))
+        #expect(!Self.callsMutable(
+            "SET created_at = excluded.created_at WHERE excluded.created_at - t.created_at > interval '1 day'"))
+        let seen = try await Self.scenario.value
+        let upserts = seen.filter { $0.value.contains("ON CONFLICT") }
+        #expect(Set(upserts.keys) == ["idempotency.claim", "goals.upsert"], "the scenario sends every upsert")
+        for (name, text) in upserts {
+            let clause = String(text[text.range(of: "ON CONFLICT")!.upperBound...])
+            let conflict = clause.components(separatedBy: "RETURNING")[0].replacing(/--[^\n]*/, with: "")
+            #expect(!Self.callsMutable(conflict), "\(name): \(conflict)")
+        }
+    }
+
+    /// A notification sent from inside a statement that changes rows would run on the worker that holds them when
+    /// sharded, and the instances listen on the coordinator: every `pg_notify` is its own statement, sent after the
+    /// change committed (`TokenService.announceChange`), and no migration notifies from a trigger or function.
+    @Test func notificationsAreStatementsOfTheirOwn() async throws {
+        let seen = try await Self.scenario.value
+        let notifying = seen.filter { $0.value.range(of: #"(?i)\b(pg_notify|NOTIFY)\b"#, options: .regularExpression) != nil }
+        #expect(notifying == ["tokens.announce_change": "SELECT pg_notify($1, $2)"])
+        for migration in TestCluster.migrations {
+            #expect(migration.sql.range(of: #"(?i)\b(pg_notify|NOTIFY)\b"#, options: .regularExpression) == nil,
+                    "\(migration.fileName)")
+        }
     }
 }

@@ -26,10 +26,11 @@ enum TestDatabase {
                    (SELECT count(*) FROM weight_entries WHERE user_id = \(id)) AS weight_entries,
                    (SELECT count(*) FROM auth_tokens WHERE user_id = \(id)) AS auth_tokens,
                    (SELECT count(*) FROM idempotency_keys WHERE user_id = \(id)) AS idempotency_keys,
-                   (SELECT count(*) FROM goals WHERE user_id = \(id)) AS goals
+                   (SELECT count(*) FROM goals WHERE user_id = \(id)) AS goals,
+                   (SELECT count(*) FROM user_emails WHERE user_id = \(id)) AS user_emails
             """)
         var counts: [String: Int] = [:]
-        for table in ["users", "weight_entries", "auth_tokens", "idempotency_keys", "goals"] {
+        for table in ["users", "weight_entries", "auth_tokens", "idempotency_keys", "goals", "user_emails"] {
             counts[table] = try rows[0].decode(Int.self, column: table)
         }
         return counts
