@@ -70,7 +70,7 @@ struct TokenCacheTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             let seen = counts.snapshot
-            #expect(requests > 50)
+            #expect(requests > 20, "requests spread over the TTLs: \(requests)")
             #expect((1...2).contains(seen["tokens.authenticate", default: 0]), "the token's first use: \(seen)")
             #expect(seen["tokens.revalidate", default: 0] >= 2, "\(seen)")
             #expect(services.tokens.cacheStatistics.revalidated >= 2)
