@@ -26,7 +26,8 @@ extension PrivateCluster {
         let file = standby.dataDirectory.appendingPathComponent("postgresql.conf")
         let handle = try FileHandle(forWritingTo: file)
         try handle.seekToEnd()
-        try handle.write(contentsOf: Data(("\n# a hot standby (PrivateCluster.startStandby)\n" + lines.joined(separator: "\n") + "\n").utf8))
+        let text = "\n# a hot standby (PrivateCluster.startStandby)\n" + lines.joined(separator: "\n") + "\n"
+        try handle.write(contentsOf: Data(text.utf8))
         try handle.close()
         let standbyPort = try await standby.startServer(preferredPort: nil)
         standby = PrivateCluster(

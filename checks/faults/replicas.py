@@ -265,11 +265,11 @@ def main(report: h.Report):
     down_items = [i for i in dlog.snapshot() if i["start"] >= t_down]
     statuses = h.count_by(down_items, "status")
     report.figure("reads_while_standby_down_or_returning", statuses)
+    report.figure("seconds_to_skip_stopped_standby", gone and round(gone, 2))
+    report.figure("seconds_to_use_restarted_standby", returned and round(returned, 2))
     report.check("with the standby down, every read answered 200 (never a 5xx)",
                  bool(down_items) and all(i["status"] == 200 for i in down_items), f"{statuses}")
-    report.check("the down standby was skipped, then used again once back", gone is not None and returned is not None,
-                 f"skipped {gone and round(gone, 2)}s after the stop, used {returned and round(returned, 2)}s after the "
-                 "start")
+    report.check("the down standby was skipped, then used again once back", gone is not None and returned is not None)
 
     everything = log.snapshot() + wlog.snapshot() + dlog.snapshot()
     bad = h.count_by([i for i in everything if not (isinstance(i["status"], int) and i["status"] < 500)],

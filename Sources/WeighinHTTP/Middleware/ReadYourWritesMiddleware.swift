@@ -21,7 +21,9 @@ struct ReadYourWritesMiddleware: RouterMiddleware {
         _ request: Request, context: AppRequestContext,
         next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard database.replicas != nil, let caller = context.authentication else { return try await next(request, context) }
+        guard database.replicas != nil, let caller = context.authentication else {
+            return try await next(request, context)
+        }
         var context = context
         let sent = request.headers[values: .weighinPosition]
         if !sent.isEmpty {

@@ -39,25 +39,18 @@ public struct Database: Sendable {
         }
     }
 
-    /// After a write of `user` was acknowledged by the primary: the primary's WAL position now, at or past the
-    /// write's commit, recorded so that this instance's reads of `user` wait for a standby to replay it (and
-    /// returned for the client to send to other instances). Nil without standbys, or when the primary did not
-    /// answer (the user then reads from the primary until a later position is known).
+    /// After a write of `user` was acknowledged by the primary: the primary's WAL position, read after the ack and
+    /// so at or past the write's commit, recorded so that this instance's reads of `user` wait for a standby to
+    /// replay it (and returned for the client to send to other instances). Nil without standbys, or when the
+    /// primary did not answer (the user then reads from the primary until a later position is known).
     public func confirmWrite(of user: UUID) async -> WALPosition? {
         guard let replicas else { return nil }
-        do {
-            let rows = try await pool.query(
-                SQL("SELECT pg_current_wal_insert_lsn()::text AS position", name: "replicas.write_position"))
-            guard let position = WALPosition(text: try rows[0].decode(String.self, column: "position")) else {
-                replicas.wrotePending(user)
-                return nil
-            }
-            replicas.wrote(user, at: position)
-            return position
-        } catch {
+        guard let position = await replicas.primaryPosition(pool) else {
             replicas.wrotePending(user)
             return nil
         }
+        replicas.wrote(user, at: position)
+        return position
     }
 
     /// Runs one statement, pipelined on the least busy connection.

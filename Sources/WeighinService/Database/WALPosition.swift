@@ -13,7 +13,8 @@ public struct WALPosition: Sendable, Hashable, Comparable, CustomStringConvertib
     /// Reads `pg_lsn`'s text form; nil for anything else (at most 8 hexadecimal digits on each side of the slash).
     public init?(text: some StringProtocol) {
         let halves = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard halves.count == 2, halves.allSatisfy({ (1...8).contains($0.utf8.count) && $0.utf8.allSatisfy(\.isHexDigit) }),
+        guard halves.count == 2,
+            halves.allSatisfy({ (1...8).contains($0.utf8.count) && $0.utf8.allSatisfy(\.isHexDigit) }),
             let high = UInt64(halves[0], radix: 16), let low = UInt64(halves[1], radix: 16)
         else { return nil }
         offset = high << 32 | low
@@ -21,7 +22,8 @@ public struct WALPosition: Sendable, Hashable, Comparable, CustomStringConvertib
 
     /// `pg_lsn`'s text form, upper-case hexadecimal as PostgreSQL prints it.
     public var description: String {
-        String(offset >> 32, radix: 16, uppercase: true) + "/" + String(offset & 0xFFFF_FFFF, radix: 16, uppercase: true)
+        String(offset >> 32, radix: 16, uppercase: true) + "/"
+            + String(offset & 0xFFFF_FFFF, radix: 16, uppercase: true)
     }
 
     public static func < (lhs: WALPosition, rhs: WALPosition) -> Bool { lhs.offset < rhs.offset }

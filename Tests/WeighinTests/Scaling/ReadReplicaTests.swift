@@ -27,7 +27,8 @@ struct ReadReplicaTests {
 
     /// A gauge of `/metrics` (`name` with its labels, as printed).
     func gauge(_ client: any TestClientProtocol, _ name: String) async throws -> Double? {
-        let line = try await client.send(.get, "/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        let text = try await client.send(.get, "/metrics").text
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
         return line.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
@@ -95,7 +96,8 @@ struct ReadReplicaTests {
             let primaryBefore = try await reads(client, "primary")
             var behind = 0
             for day in 1...8 {
-                let entry = try await client.createEntry(writer.token, weight: "80.\(day)", recordedOn: "2026-02-0\(day)")
+                let entry = try await client.createEntry(
+                    writer.token, weight: "80.\(day)", recordedOn: "2026-02-0\(day)")
                 let id = try #require(entry["id"]?.stringValue)
                 if try await !standbyHas(id) { behind += 1 }
                 #expect(try await client.send(.get, "/v1/entries/\(id)", token: writer.token).status == .ok)
@@ -123,7 +125,9 @@ struct ReadReplicaTests {
         try await withInstance { a in
             try await withInstance { b in
                 for client in [a, b] {
-                    #expect(try await within(.seconds(10)) { try await gauge(client, "weighin_replica_available") == 1 })
+                    #expect(try await within(.seconds(10)) {
+                        try await gauge(client, "weighin_replica_available") == 1
+                    })
                 }
                 let user = try await a.newUser()
                 let created = try await a.send(
