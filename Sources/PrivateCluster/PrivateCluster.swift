@@ -122,7 +122,7 @@ public struct PrivateCluster: Sendable {
 
     /// Starts the server on the preferred port when free, else on a free one; another process can take a free port
     /// between our check and the server's bind, so a lost race is retried on a new port.
-    private func startServer(preferredPort: Int?) async throws -> Int {
+    func startServer(preferredPort: Int?) async throws -> Int {
         let logFile = directory.appendingPathComponent("postgres.log")
         var port = try preferredPort.flatMap { Self.isFree($0) ? $0 : nil } ?? Self.freePort()
         for attempt in 1... {

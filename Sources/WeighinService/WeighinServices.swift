@@ -50,10 +50,10 @@ public final class WeighinServices: Sendable {
     public let outbox: WebhookOutbox
     public let admin: AdminService
 
-    /// Builds the services; reads the listing cursor's signing key, which every instance shares through the
-    /// database.
-    public init(pool: PostgresPool, configuration: ServiceConfiguration) async throws {
-        let database = Database(pool: pool)
+    /// Builds the services (their reads on `replicas` when given); reads the listing cursor's signing key, which
+    /// every instance shares through the database.
+    public init(pool: PostgresPool, replicas: ReadReplicas? = nil, configuration: ServiceConfiguration) async throws {
+        let database = Database(pool: pool, replicas: replicas)
         let rows = try await database.query(
             SQL("SELECT secret FROM server_secrets WHERE name = 'cursor'", name: "server_secrets.cursor"))
         guard let secret = try rows.first?.decode([UInt8].self, column: "secret") else {

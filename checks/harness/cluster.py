@@ -139,6 +139,28 @@ class Cluster:
     def start(self):
         self._pg_ctl(["-l", self.log, "-w", "-t", "120", "start"], 180)
 
+    def standby(self, folder: str, port: int, settings=()) -> "Cluster":
+        """A hot standby of this cluster in `folder` on 127.0.0.1:`port`: a base backup with `pg_basebackup -R`
+        (streaming replication from this cluster), `settings` appended to its configuration, started; its stop is
+        registered for the end. It gets a copy of the password file that the postgres user can read: its WAL
+        receiver logs in to this cluster with it."""
+        standby = Cluster(folder, port, self.database, settings, self.appname, self.psql_timeout)
+        os.makedirs(folder, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(folder, "postgres", "postgres")
+        os.chmod(folder, 0o700)
+        on_cleanup(standby.destroy)
+        with open(self.passfile) as f:
+            write_private(standby.passfile, f.read(), owner="postgres" if os.geteuid() == 0 else None)
+        run(as_postgres([pg_program("pg_basebackup"), "-D", standby.data, "-R", "-X", "stream", "-c", "fast",
+                         "-d", f"host=127.0.0.1 port={self.port} user=postgres passfile={standby.passfile}"]), 300,
+            stderr_apart=True)
+        lines = [f"port = {port}", "unix_socket_directories = ''", "hot_standby = on"]
+        with open(os.path.join(standby.data, "postgresql.conf"), "a") as f:
+            f.write("\n# a hot standby of the checks (Cluster.standby)\n" + "\n".join(lines + standby.settings) + "\n")
+        standby.start()
+        return standby
+
     def stop(self, mode="fast"):
         self._pg_ctl(["-m", mode, "-w", "-t", "60", "stop"], 120)
 

@@ -10,17 +10,20 @@ public struct AppConfiguration: Sendable {
     public var database: PostgresConfiguration
     /// A direct connection for LISTEN (through PgBouncer's transaction pooling LISTEN does not work); nil: `database`.
     public var listenDatabase: PostgresConfiguration?
+    /// Hot standbys for reads; nil: every read goes to `database`.
+    public var readDatabase: PostgresConfiguration?
     /// The migrations this build knows: readiness requires the database to be at the newest.
     public var migrations: [Migration]
     public var logger: Logger
 
     public init(
         settings: ServeSettings, database: PostgresConfiguration, listenDatabase: PostgresConfiguration? = nil,
-        migrations: [Migration], logger: Logger = Logger(label: "weighin")
+        readDatabase: PostgresConfiguration? = nil, migrations: [Migration], logger: Logger = Logger(label: "weighin")
     ) {
         self.settings = settings
         self.database = database
         self.listenDatabase = listenDatabase
+        self.readDatabase = readDatabase
         self.migrations = migrations
         self.logger = logger
     }

@@ -15,13 +15,22 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         configuration: .init(
             connection: configuration.database, size: settings.poolSize, acquireTimeout: settings.poolTimeout,
             maxWaiters: settings.poolMaxWaiters))
+    let replicas = configuration.readDatabase.map { readDatabase in
+        ReadReplicas(
+            pool: PostgresPool(
+                configuration: .init(
+                    connection: readDatabase, size: settings.poolSize, acquireTimeout: settings.poolTimeout,
+                    maxWaiters: settings.poolMaxWaiters)),
+            lagLimit: settings.replicaLagLimit)
+    }
     let services: WeighinServices
     do {
         var service = settings.service
         service.webhookPublicAddressesOnly = settings.production
-        services = try await WeighinServices(pool: pool, configuration: service)
+        services = try await WeighinServices(pool: pool, replicas: replicas, configuration: service)
     } catch {
         await pool.closeAndWait()
+        await replicas?.pool.closeAndWait()
         throw error
     }
     let metrics = AppMetrics()
@@ -55,6 +64,11 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         // before the pool closes.
         WebhookDeliveryService(
             outbox: services.outbox, publicAddressesOnly: settings.production, logger: configuration.logger))
+    if let replicas {
+        app.addServices(
+            ReplicaMonitorService(replicas: replicas, primary: services.database, logger: configuration.logger),
+            PoolCloser(pool: replicas.pool, logger: configuration.logger))
+    }
     if let opsPort = settings.opsPort {
         // Readiness and metrics (and liveness) on a listener of their own, loopback by default: they tell failure
         // counts and cost database statements, so the public port does not serve them.
@@ -98,7 +112,7 @@ func buildRouter(
     router.add(middleware: ProblemMiddleware(routes: table, pages: pages, metrics: metrics))
     pages?.add(to: router)
     let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
-        .add(middleware: NoStoreMiddleware())
+        .add(middleware: ReadYourWritesMiddleware(database: services.database)).add(middleware: NoStoreMiddleware())
     let personal = router.group().add(middleware: NoStoreMiddleware())
     for route in table.routes {
         let handler = route.handler(groups)
@@ -133,6 +147,18 @@ struct TokenCacheService: Service {
                 group.addTask { await tokens.runRevalidation(logger: logger) }
             }
         }
+    }
+}
+
+/// Samples the standbys' replay position and the primary's for the life of the server, so reads go to a standby
+/// only when it has what their caller wrote.
+struct ReplicaMonitorService: Service {
+    let replicas: ReadReplicas
+    let primary: Database
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await replicas.runMonitor(primary: primary, logger: logger) }
     }
 }
 

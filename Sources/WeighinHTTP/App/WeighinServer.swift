@@ -68,6 +68,11 @@ public enum WeighinServer {
         let configuration = AppConfiguration(
             settings: settings, database: database,
             listenDatabase: try settings.listenDatabaseURL.map { try PostgresConfiguration(conninfo: $0) },
+            readDatabase: try settings.readDatabaseURL.map {
+                try PostgresConfiguration(
+                    conninfo: $0, statementTimeout: settings.statementTimeout,
+                    preparedStatements: settings.preparedStatements)
+            },
             migrations: migrations, logger: logger)
         let app = try await buildApplication(configuration)
         let deadline = ShutdownDeadline(

@@ -45,8 +45,12 @@ final class AppMetrics: Sendable {
         Counter(label: "weighin_login_failures_total", dimensions: [("reason", reason)], factory: factory).increment()
     }
 
-    /// The Prometheus text, with gauges read now: pool connections by state, waiters, token cache, resident memory.
-    func render(pool: PostgresPool.Statistics, poolSize: Int, tokenCache: TokenCache.Statistics) -> [UInt8] {
+    /// The Prometheus text, with gauges read now: pool connections by state, waiters, token cache, resident memory,
+    /// and with standbys, reads by target and the standby's lag.
+    func render(
+        pool: PostgresPool.Statistics, poolSize: Int, tokenCache: TokenCache.Statistics,
+        replicas: ReadReplicas.Statistics? = nil
+    ) -> [UInt8] {
         let gauges: [(String, [(String, String)], Int)] = [
             ("weighin_db_pool_size", [], poolSize),
             ("weighin_token_cache_enabled", [], tokenCache.enabled ? 1 : 0),
@@ -62,6 +66,16 @@ final class AppMetrics: Sendable {
         ]
         for (label, dimensions, value) in gauges {
             Gauge(label: label, dimensions: dimensions, factory: factory).record(value)
+        }
+        if let replicas {
+            let reads: [(ReadReplicas.Target, Int)] = [(.primary, replicas.primaryReads), (.replica, replicas.replicaReads)]
+            for (target, count) in reads {
+                Gauge(label: "weighin_db_reads", dimensions: [("target", target.rawValue)], factory: factory).record(count)
+            }
+            Gauge(label: "weighin_replica_available", factory: factory).record(replicas.available ? 1 : 0)
+            // -1 until the first samples of both servers.
+            Gauge(label: "weighin_replica_lag_seconds", factory: factory)
+                .record(replicas.lag.map { Double($0.nanoseconds) / 1e9 } ?? -1)
         }
         return registry.emitToBuffer()
     }

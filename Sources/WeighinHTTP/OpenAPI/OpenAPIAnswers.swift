@@ -65,12 +65,16 @@ extension OpenAPI {
 
         /// This answer with the rate limit's headers when it is a success of its own (calls under `/v1/`).
         var withRateLimitHeaders: Answer {
+            adding([.rateLimitPolicy, .rateLimit])
+        }
+
+        /// This answer with `extra` headers when it is a success of its own.
+        func adding(_ extra: [Header]) -> Answer {
             guard case .success(let status, let description, let content, let headers, let links) = self else {
                 return self
             }
             return .success(
-                status: status, description: description, content: content,
-                headers: headers + [.rateLimitPolicy, .rateLimit], links: links)
+                status: status, description: description, content: content, headers: headers + extra, links: links)
         }
     }
 
@@ -83,6 +87,7 @@ extension OpenAPI {
         case eTag = "ETag"
         case rateLimitPolicy = "RateLimitPolicy"
         case rateLimit = "RateLimit"
+        case weighinPosition = "WeighinPosition"
 
         /// The header's HTTP name.
         var name: String {
@@ -94,6 +99,7 @@ extension OpenAPI {
             case .eTag: "ETag"
             case .rateLimitPolicy: "RateLimit-Policy"
             case .rateLimit: "RateLimit"
+            case .weighinPosition: "Weighin-Position"
             }
         }
 
@@ -133,12 +139,21 @@ extension OpenAPI {
                     """,
                     ["type": "string", "pattern": #"^"default";r=[0-9]+;t=[0-9]+$"#]
                 )
+                case .weighinPosition: (
+                    """
+                    With read replicas (`--read-database-url`) only: the primary's WAL position at or after this \
+                    write's commit (`16/B374D848`). Send the newest one received as `Weighin-Position` on reads, so \
+                    that they reflect the write on any instance.
+                    """,
+                    ["type": "string", "pattern": "^[0-9A-F]{1,8}/[0-9A-F]{1,8}$"]
+                )
                 case .entryLocation: (
                     "Path of the new entry: `/v1/entries/{id}`.",
                     ["type": "string", "pattern": .string("^/v1/entries/" + Self.uuidPattern + "$")]
                 )
                 }
-            return ["description": .string(description), "required": true, "schema": schema]
+            // `Weighin-Position` is sent only when read replicas are set.
+            return ["description": .string(description), "required": .bool(self != .weighinPosition), "schema": schema]
         }
 
         /// A UUID in the hyphenated 36-character form.

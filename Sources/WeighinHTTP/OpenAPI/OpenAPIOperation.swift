@@ -28,10 +28,17 @@ extension OpenAPI {
             if let body {
                 for problem in body.problems { add(.problem(problem)) }
             }
-            if body != nil || parameters.contains(where: { $0.location != "path" }) { add(.problem(.validationFailed)) }
+            // Every value of `Weighin-Position` is taken (one that is not a position reads from the primary).
+            if body != nil || parameters.contains(where: { $0.location != "path" && $0 != .weighinPosition }) {
+                add(.problem(.validationFailed))
+            }
             if route.authenticated {
                 add(.problem(.unauthorized))
                 if route.requirement > .read { add(.problem(.insufficientScope)) }
+            }
+            // Writes of a user (registration and log-in too) answer their WAL position when standbys are set.
+            if route.authenticated || route.carriesPersonalData, route.method != .get {
+                answers = answers.map { $0.adding([.weighinPosition]) }
             }
             if route.path.hasPrefix("/v1/") {
                 answers = answers.map(\.withRateLimitHeaders)

@@ -26,6 +26,7 @@ extension OpenAPI {
         case ifNoneMatch = "IfNoneMatch"
         case webhookID = "WebhookId"
         case deliveriesLimit = "DeliveriesLimit"
+        case weighinPosition = "WeighinPosition"
 
         /// Where the parameter is: `path`, `query` or `header`.
         var location: String {
@@ -34,7 +35,7 @@ extension OpenAPI {
             case .unit, .from, .to, .limit, .cursor, .window, .trendMethod, .smoothing, .slopeSmoothing, .statsDaily,
                 .trendDaily, .format, .changesCursor, .changesLimit, .deliveriesLimit:
                 "query"
-            case .idempotencyKey, .ifMatch, .ifNoneMatch: "header"
+            case .idempotencyKey, .ifMatch, .ifNoneMatch, .weighinPosition: "header"
             }
         }
 
@@ -159,6 +160,16 @@ extension OpenAPI {
                     """
                     Write only if the stored entry's `ETag` (in this request's display unit) is one of these strong \
                     tags, or it exists (`*`); otherwise 412 `precondition_failed` and nothing changes.
+                    """,
+                    ["type": "string"]
+                )
+            case .weighinPosition:
+                return (
+                    "Weighin-Position",
+                    """
+                    The newest `Weighin-Position` the client received from a write (any instance): with read replicas \
+                    (`--read-database-url`), the answer then reflects that write on every instance. Any value that is \
+                    not a position is read from the primary.
                     """,
                     ["type": "string"]
                 )

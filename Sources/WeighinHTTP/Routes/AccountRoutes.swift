@@ -86,7 +86,8 @@ struct AccountRoutes {
             password: body.string("password", required: true), weightUnit: body.weightUnit("weight_unit"))
         registration.problems = body.errors
         let user = try await services.accounts.register(registration)
-        return JSONResponse.make(.created) { $0.user(user) }
+        return await ReadYourWritesMiddleware.confirm(
+            JSONResponse.make(.created) { $0.user(user) }, writeOf: user.id, database: services.database)
     }
 
     @Sendable func logIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -96,7 +97,8 @@ struct AccountRoutes {
         try body.finish()
         do {
             let issued = try await services.accounts.logIn(email: email!, password: password!)
-            return JSONResponse.make(.created) { $0.token(issued) }
+            return await ReadYourWritesMiddleware.confirm(
+                JSONResponse.make(.created) { $0.token(issued) }, writeOf: issued.user.id, database: services.database)
         } catch ServiceError.invalidCredentials {
             metrics.recordLoginFailure(reason: "invalid_credentials")
             throw ServiceError.invalidCredentials

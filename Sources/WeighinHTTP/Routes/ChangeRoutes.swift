@@ -19,7 +19,7 @@ struct ChangeRoutes {
                 \(OpenAPI.spoken(ChangeFeed.tombstoneRetention)); a cursor older than that answers 410 \
                 `cursor_expired` (start over without one). A cursor works with any `unit`.
                 """ + EntryRoutes.displayUnit,
-            parameters: [.changesCursor, .changesLimit, .unit, .ifNoneMatch],
+            parameters: [.changesCursor, .changesLimit, .unit, .ifNoneMatch, .weighinPosition],
             answers: [
                 .json("A page of changes.", .changeList, headers: [.eTag]), .notModified, .problem(.cursorExpired),
             ]

@@ -42,12 +42,12 @@ struct EntryRoutes {
                 `from`/`to`/`unit`) until it is null returns every entry in range exactly once, even while entries are \
                 added.
                 """ + displayUnit,
-            parameters: [.from, .to, .limit, .cursor, .unit, .ifNoneMatch],
+            parameters: [.from, .to, .limit, .cursor, .unit, .ifNoneMatch, .weighinPosition],
             answers: [.json("A page of entries.", .entryList, headers: [.eTag]), .notModified]
         ) { $0.entries.list },
         Route(
             .get, "/v1/entries/{id}", authenticated: true, id: "getEntry", summary: "Get an entry", tag: .entries,
-            description: "One entry of the user." + displayUnit, parameters: [.entryID, .unit, .ifNoneMatch],
+            description: "One entry of the user." + displayUnit, parameters: [.entryID, .unit, .ifNoneMatch, .weighinPosition],
             answers: [.json("The entry.", .entry, headers: [.eTag]), .notModified, .problem(.notFound)]
         ) { $0.entries.get },
         Route(

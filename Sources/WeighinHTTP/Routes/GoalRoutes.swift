@@ -22,7 +22,7 @@ struct GoalRoutes {
         ) { $0.goals.set },
         Route(
             .get, "/v1/goal", authenticated: true, id: "getGoal", summary: "Get the goal", tag: .goals,
-            description: "The user's goal." + displayUnit, parameters: [.unit],
+            description: "The user's goal." + displayUnit, parameters: [.unit, .weighinPosition],
             answers: [.json("The goal.", .goal), .problem(.noGoal)]
         ) { $0.goals.get },
         Route(
@@ -37,7 +37,7 @@ struct GoalRoutes {
                 whole history), what remains, the share done, the weekly rate of the last \(GoalService.rateDays) \
                 days and the day the target would be reached at that rate.
                 """ + displayUnit,
-            parameters: [.unit, .ifNoneMatch],
+            parameters: [.unit, .ifNoneMatch, .weighinPosition],
             answers: [.json("The progress.", .goalProgress, headers: [.eTag]), .notModified, .problem(.noGoal)]
         ) { $0.goals.progress },
     ]

@@ -22,7 +22,7 @@ struct ImportExportRoutes {
                 after every record (the last included), a null or empty note as an empty field. JSON: an array of \
                 entry objects.
                 """,
-            parameters: [.format],
+            parameters: [.format, .weighinPosition],
             answers: [
                 .content(
                     "The export.",

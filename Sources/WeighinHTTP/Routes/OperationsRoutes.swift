@@ -83,7 +83,7 @@ struct OperationsRoutes {
     @Sendable func prometheus(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let text = metrics.render(
             pool: services.database.pool.statistics, poolSize: services.database.pool.configuration.size,
-            tokenCache: services.tokens.cacheStatistics)
+            tokenCache: services.tokens.cacheStatistics, replicas: services.database.replicas?.statistics)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text)))

@@ -13,7 +13,7 @@ struct StatisticsRoutes {
                 user's `weight_unit`): of every entry (`daily=all`, the default) or of one value per day with \
                 entries (`daily=first|last|min|max|mean`), with the weekly rate's 95 % confidence interval.
                 """,
-            parameters: [.from, .to, .unit, .statsDaily, .ifNoneMatch],
+            parameters: [.from, .to, .unit, .statsDaily, .ifNoneMatch, .weighinPosition],
             answers: [.json("The statistics.", .stats, headers: [.eTag]), .notModified]
         ) { $0.statistics.statistics },
         Route(
@@ -26,7 +26,8 @@ struct StatisticsRoutes {
                 \(EntryRules.weightPlaces) decimals, in the display unit. Parameters of other methods are not used, \
                 but a value out of range answers 422 naming it all the same.
                 """,
-            parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily, .ifNoneMatch],
+            parameters: [.from, .to, .unit, .trendMethod, .window, .smoothing, .slopeSmoothing, .trendDaily, .ifNoneMatch,
+                         .weighinPosition],
             answers: [.json("The trend.", .trend, headers: [.eTag]), .notModified]
         ) { $0.statistics.trend },
     ]

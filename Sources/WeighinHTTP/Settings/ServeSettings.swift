@@ -1,5 +1,6 @@
 import Logging
 import Postgres
+import Primitives
 import WeighinService
 
 /// Every setting of `weighin serve`, each default written here once.
@@ -16,6 +17,11 @@ public struct ServeSettings: Sendable {
     public var databaseURL: String?
     /// A direct database URL for LISTEN/NOTIFY when `databaseURL` goes through PgBouncer.
     public var listenDatabaseURL: String?
+    /// Hot standbys for the read-only calls (libpq URL, several hosts allowed, `target_session_attrs=standby` or
+    /// `prefer-standby`); nil: every read goes to the primary.
+    public var readDatabaseURL: String?
+    /// A standby whose replay lags the primary by more than this is skipped: its reads go to the primary.
+    public var replicaLagLimit: Duration = .seconds(5)
     /// The private cluster's folder.
     public var dataDirectory = ".weighin"
     /// The migrations folder; nil finds `sql/` beside Package.swift.
@@ -87,6 +93,9 @@ public struct ServeSettings: Sendable {
         if rateLimit < 1 { problems.append("the rate limit must be at least 1 request per second") }
         if rateBurst < 1 { problems.append("the rate burst must be at least 1 request") }
         if service.tokenLifetime < .seconds(60) { problems.append("the token lifetime must be at least 1m") }
+        if replicaLagLimit < ReadReplicas.interval * 2 {
+            problems.append("the replica lag limit must be at least \((ReadReplicas.interval * 2).text) (twice the sampling interval)")
+        }
         guard production else { return problems }
         if service.passwordHashCost < 12 {
             problems.append("production: the hash cost must be at least 12 (OWASP), not \(service.passwordHashCost)")

@@ -53,6 +53,13 @@ extension ServeSettings {
         Setting(
             "listen-database-url", "WEIGHIN_LISTEN_DATABASE_URL",
             "Direct PostgreSQL URL for LISTEN/NOTIFY when DATABASE_URL goes through PgBouncer.", \.listenDatabaseURL),
+        Setting(
+            "read-database-url", "WEIGHIN_READ_DATABASE_URL",
+            "PostgreSQL URL of hot standbys for reads (target_session_attrs=standby or prefer-standby); none: reads go to the primary.",
+            \.readDatabaseURL),
+        Setting(
+            "replica-lag-limit", "WEIGHIN_REPLICA_LAG_LIMIT",
+            "A standby lagging the primary by more than this is skipped: reads go to the primary.", \.replicaLagLimit),
         Setting("data-dir", "WEIGHIN_DATA_DIR", "The private cluster's folder.", \.dataDirectory),
         Setting("sql-dir", "WEIGHIN_SQL_DIR", "The migrations folder (none: sql/ beside Package.swift).", \.sqlDirectory),
         Setting("migrate", nil, "Apply pending migrations before serving (always done for the private cluster).", \.migrate),

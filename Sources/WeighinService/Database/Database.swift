@@ -1,3 +1,4 @@
+import Foundation
 import Postgres
 
 /// The service layer's way to PostgreSQL: the pool's calls, with transient failures (connection lost, no connection
@@ -5,12 +6,51 @@ import Postgres
 ///
 /// Every layer above then sees one kind of "try again" and maps it in one place; other database errors (a broken
 /// constraint the service did not expect, a decoding failure) pass through as `PostgresError`.
+///
+/// The read-only calls of a user (listing, one entry, export, statistics, trend, goal progress, changes) go
+/// through `read`, which may run them on a hot standby (`replicas`); everything else runs on the primary.
 public struct Database: Sendable {
     /// The pool, for what is not a service call: readiness, metrics, closing.
     public let pool: PostgresPool
+    /// The standbys for reads; nil: every read runs on the primary.
+    public let replicas: ReadReplicas?
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, replicas: ReadReplicas? = nil) {
         self.pool = pool
+        self.replicas = replicas
+    }
+
+    /// Runs one read-only statement of `caller`'s on a standby when it has replayed the caller's acknowledged
+    /// writes and the position the caller sent, else on the primary; a failure on the standby is retried once on
+    /// the primary, so a standby that is down or refusing costs time, never an error.
+    func read(_ sql: SQL, for caller: Authentication) async throws -> PostgresRows {
+        guard let replicas, replicas.target(for: caller.userID, after: caller.readAfter) == .replica else {
+            replicas?.count(.primary)
+            return try await query(sql)
+        }
+        do {
+            let rows = try await replicas.pool.query(sql)
+            replicas.count(.replica)
+            return rows
+        } catch is PostgresError {
+            replicas.failed()
+            replicas.count(.primary)
+            return try await query(sql)
+        }
+    }
+
+    /// After a write of `user` was acknowledged by the primary: the primary's WAL position, read after the ack and
+    /// so at or past the write's commit, recorded so that this instance's reads of `user` wait for a standby to
+    /// replay it (and returned for the client to send to other instances). Nil without standbys, or when the
+    /// primary did not answer (the user then reads from the primary until a later position is known).
+    public func confirmWrite(of user: UUID) async -> WALPosition? {
+        guard let replicas else { return nil }
+        guard let position = await replicas.primaryPosition(pool) else {
+            replicas.wrotePending(user)
+            return nil
+        }
+        replicas.wrote(user, at: position)
+        return position
     }
 
     /// Runs one statement, pipelined on the least busy connection.

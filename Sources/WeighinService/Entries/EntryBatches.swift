@@ -8,22 +8,22 @@ public struct EntryBatches: AsyncSequence, Sendable {
     static let batchSize = 1000
 
     let database: Database
-    let userID: UUID
+    let auth: Authentication
 
     public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
         let database: Database
-        let userID: UUID
+        let auth: Authentication
         var after: ListingCursor?
         var finished = false
 
         public mutating func next() async throws -> [Entry]? {
             guard !finished else { return nil }
             let keyset: SQL = after.map { "AND \(EntryOrder.key) > \(EntryOrder.position($0))" } ?? ""
-            let rows = try await database.query(
+            let rows = try await database.read(
                 SQL("""
-                    SELECT \(Entry.columns) FROM weight_entries WHERE user_id = \(userID) \(keyset)
+                    SELECT \(Entry.columns) FROM weight_entries WHERE user_id = \(auth.userID) \(keyset)
                     ORDER BY \(EntryOrder.ascending) LIMIT \(EntryBatches.batchSize)
-                    """, name: after == nil ? "entries.export" : "entries.export_after"))
+                    """, name: after == nil ? "entries.export" : "entries.export_after"), for: auth)
             let batch = try rows.map(Entry.init(row:))
             finished = batch.count < EntryBatches.batchSize
             guard let last = batch.last else { return nil }
@@ -33,6 +33,6 @@ public struct EntryBatches: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(database: database, userID: userID)
+        AsyncIterator(database: database, auth: auth)
     }
 }

@@ -66,9 +66,9 @@ public final class EntryService: Sendable {
 
     /// One entry of the user; another user's or a missing id throws `notFound`.
     public func get(_ auth: Authentication, id: UUID) async throws -> Entry {
-        let rows = try await database.query(
+        let rows = try await database.read(
             SQL("SELECT \(Entry.columns) FROM weight_entries WHERE id = \(id) AND user_id = \(auth.userID)",
-                name: "entries.get"))
+                name: "entries.get"), for: auth)
         guard let row = rows.first else { throw ServiceError.notFound }
         return try Entry(row: row)
     }
@@ -140,13 +140,13 @@ public final class EntryService: Sendable {
         }
         try v.check()
         let keyset: SQL = after.map { "AND \(EntryOrder.key) < \(EntryOrder.position($0))" } ?? ""
-        let rows = try await database.query(
+        let rows = try await database.read(
             SQL("""
                 SELECT \(Entry.columns) FROM weight_entries
                 WHERE user_id = \(auth.userID) AND recorded_on BETWEEN \(range.lowerBound) AND \(range.upperBound) \(keyset)
                 ORDER BY \(EntryOrder.descending)
                 LIMIT \(limit + 1)
-                """, name: after == nil ? "entries.list" : "entries.list_after"))
+                """, name: after == nil ? "entries.list" : "entries.list_after"), for: auth)
         var entries = try rows.map(Entry.init(row:))
         var next: String?
         if entries.count > limit {
@@ -159,7 +159,7 @@ public final class EntryService: Sendable {
     /// Every entry of the user, oldest first, in batches: one statement per batch and no connection held between
     /// them, so a slow reader holds nothing and memory stays constant whatever the history's length.
     public func export(_ auth: Authentication) -> EntryBatches {
-        EntryBatches(database: database, userID: auth.userID)
+        EntryBatches(database: database, auth: auth)
     }
 
     /// An empty import for the user: rows are added (and checked) one by one, then `store` saves them all.

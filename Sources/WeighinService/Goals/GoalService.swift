@@ -76,8 +76,8 @@ public final class GoalService: Sendable {
 
     /// The user's goal; `notFound` when there is none.
     public func get(_ auth: Authentication) async throws -> Goal {
-        let rows = try await database.query(
-            SQL("SELECT \(Goal.columns) FROM goals WHERE user_id = \(auth.userID)", name: "goals.get"))
+        let rows = try await database.read(
+            SQL("SELECT \(Goal.columns) FROM goals WHERE user_id = \(auth.userID)", name: "goals.get"), for: auth)
         guard let row = rows.first else { throw ServiceError.notFound }
         return try Goal(row: row)
     }
@@ -93,7 +93,7 @@ public final class GoalService: Sendable {
     /// weight) and the exact least-squares rate of the last `rateDays` days. `notFound` without a goal.
     public func progress(_ auth: Authentication, display: WeightUnit) async throws -> GoalProgress {
         let all = DateRange()
-        let rows = try await database.query(
+        let rows = try await database.read(
             SQL("""
                 WITH g AS (SELECT \(Goal.columns) FROM goals WHERE user_id = \(auth.userID)),
                 e AS (\(StatisticsService.entries(auth, from: "\(all.lowerBound)", to: all.upperBound, unit: display))),
@@ -110,7 +110,7 @@ public final class GoalService: Sendable {
                        d.recorded_on AS day, d.w::float8 AS value
                 FROM g CROSS JOIN fit LEFT JOIN d ON true
                 ORDER BY d.recorded_on
-                """, name: "goals.progress"))
+                """, name: "goals.progress"), for: auth)
         guard let first = rows.first else { throw ServiceError.notFound }
         var days: [DayValue] = []
         days.reserveCapacity(rows.count)

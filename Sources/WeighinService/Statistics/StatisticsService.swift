@@ -79,7 +79,7 @@ public final class StatisticsService: Sendable {
     public func statistics(_ auth: Authentication, range: DateRange, unit: WeightUnit, daily: DailyValue) async throws
         -> Statistics
     {
-        let rows = try await database.query(
+        let rows = try await database.read(
             SQL("""
                 WITH e AS (\(Self.entries(auth, from: "\(range.lowerBound)", to: range.upperBound, unit: unit))),
                 v AS (
@@ -110,7 +110,7 @@ public final class StatisticsService: Sendable {
                        -- exact until here: the residual sum is a small difference of large sums
                        (fit.cyy - fit.cxy * fit.cxy / fit.cxx)::float8 AS sse
                 FROM totals LEFT JOIN first ON true LEFT JOIN latest ON true LEFT JOIN fit ON true
-                """, name: "stats.summary.\(daily.rawValue)"))
+                """, name: "stats.summary.\(daily.rawValue)"), for: auth)
         let row = rows[0]
         /// A point: one entry's weight shown in the display unit (exact in its own), or a day's mean.
         func point(_ prefix: String) throws -> Statistics.Point? {
@@ -171,7 +171,7 @@ public final class StatisticsService: Sendable {
         _ auth: Authentication, range: DateRange, unit: WeightUnit, daily: DailyValue, window: Int
     ) async throws -> [TrendPoint] {
         let reach = window - 1
-        let rows = try await database.query(
+        let rows = try await database.read(
             SQL("""
                 WITH e AS (
                     \(Self.entries(auth, from: "\(range.lowerBound) - \(reach)::int", to: range.upperBound, unit: unit))),
@@ -183,7 +183,7 @@ public final class StatisticsService: Sendable {
                     FROM daily)
                 SELECT day, round(value, 2) AS weight, round(average, 2) AS average
                 FROM windowed WHERE day >= \(range.lowerBound) ORDER BY day
-                """, name: "stats.trend.\(daily.rawValue)"))
+                """, name: "stats.trend.\(daily.rawValue)"), for: auth)
         return try rows.map { row in
             TrendPoint(
                 date: try row.decode(column: "day"), weight: try row.decode(column: "weight"),
@@ -204,12 +204,12 @@ public final class StatisticsService: Sendable {
         -> [DailyRow]
     {
         let start: SQL = range.from.map { "\($0.adding(days: -TrendMethod.runIn))" } ?? "\(range.lowerBound)"
-        let rows = try await database.query(
+        let rows = try await database.read(
             SQL("""
                 WITH e AS (\(Self.entries(auth, from: start, to: range.upperBound, unit: unit)))
                 SELECT recorded_on AS day, w AS value, round(w, 2) AS shown FROM (\(daily.values)) AS chosen
                 ORDER BY recorded_on
-                """, name: "stats.daily_values.\(daily.rawValue)"))
+                """, name: "stats.daily_values.\(daily.rawValue)"), for: auth)
         return try rows.map { row in
             DailyRow(
                 point: DayValue(day: try row.decode(column: "day"), value: Self.double(try row.decode(column: "value"))),

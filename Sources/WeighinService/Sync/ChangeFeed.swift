@@ -67,7 +67,7 @@ public final class ChangeFeed: Sendable {
         let user = auth.userID
         let position: SQL = "(\(after.changeSeq), \(after.id))"
         let limit = request.limit + 1
-        let rows = try await database.query(
+        let rows = try await database.read(
             SQL("""
                 WITH changed AS (
                     (SELECT \(Entry.columns), NULL::timestamptz AS deleted_at FROM weight_entries
@@ -81,7 +81,7 @@ public final class ChangeFeed: Sendable {
                 SELECT changed.*, users.feed_horizon FROM users LEFT JOIN changed ON true
                 WHERE users.id = \(user)
                 ORDER BY changed.change_seq, changed.id
-                """, name: "changes.page"))
+                """, name: "changes.page"), for: auth)
         guard let first = rows.first else { throw ServiceError.unauthenticated }
         if request.cursor != nil, after.changeSeq < (try first.decode(Int64.self, column: "feed_horizon")) {
             throw ServiceError.cursorExpired

@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: help("ops-host")) var opsHost: String?
     @Option(name: .customLong("database-url"), help: help("database-url")) var databaseURL: String?
     @Option(name: .customLong("listen-database-url"), help: help("listen-database-url")) var listenDatabaseURL: String?
+    @Option(name: .customLong("read-database-url"), help: help("read-database-url")) var readDatabaseURL: String?
+    @Option(help: help("replica-lag-limit")) var replicaLagLimit: String?
     @Option(help: help("data-dir")) var dataDir: String?
     @Option(help: help("sql-dir")) var sqlDir: String?
     @Flag(help: help("migrate")) var migrate = false
@@ -53,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
     var flags: [String: String] {
         let given: [(String, String?)] = [
             ("host", host), ("port", port), ("ops-port", opsPort), ("ops-host", opsHost), ("database-url", databaseURL), ("listen-database-url", listenDatabaseURL),
+            ("read-database-url", readDatabaseURL), ("replica-lag-limit", replicaLagLimit),
             ("data-dir", dataDir), ("sql-dir", sqlDir), ("migrate", migrate ? "on" : nil), ("pool-size", poolSize),
             ("pool-timeout", poolTimeout), ("statement-timeout", statementTimeout),
             ("prepared-statements", preparedStatements), ("token-lifetime", tokenLifetime), ("hash-cost", hashCost),
