@@ -43,6 +43,7 @@ public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible
     public var isTransient: Bool {
         isConnectionFailure || code == .poolTimeout || code == .queryCanceled || code == .serializationFailure
             || code == .deadlockDetected || code == .lockNotAvailable || code == .tooManyConnections
+            || code == .commitNotReplicated
     }
 
     public var description: String {
@@ -124,6 +125,9 @@ extension PostgresError {
         public static let decodingFailed: Code = "WP003"
         /// A statement outlived the client-side deadline; its connection was dropped.
         public static let clientTimeout: Code = "WP004"
+        /// The statement's commit happened on this server, but its wait for the synchronous standby was cancelled
+        /// (statement timeout or cancel): the server warns, and the write may be lost if this server is replaced.
+        public static let commitNotReplicated: Code = "WP005"
 
         /// The condition name PostgreSQL documents for this code, when it is one of the named codes.
         public var name: String? {
@@ -158,6 +162,7 @@ extension PostgresError {
             case .connectionClosed: "connection_closed"
             case .decodingFailed: "decoding_failed"
             case .clientTimeout: "client_timeout"
+            case .commitNotReplicated: "commit_not_replicated"
             default: nil
             }
         }

@@ -6,6 +6,10 @@ import Foundation
 /// It is used only on its connection's own thread (see `ConnectionWorker`).
 final class ConnectionHandle {
     let raw: OpaquePointer
+    /// Set by the notice receiver when the server warned that it cancelled a commit's wait for the synchronous
+    /// standby (the commit stands here, unreplicated); the driver takes it for the statement whose results it is
+    /// reading: notices arrive in order with results, before the sync that ends that statement.
+    var replicationWaitCancelled = false
 
     init(taking raw: OpaquePointer) {
         self.raw = raw
@@ -16,7 +20,7 @@ final class ConnectionHandle {
     }
 
     /// Connects (blocking: call it on the connection's own thread) and readies the connection for pipelining:
-    /// notices silenced, non-blocking, in pipeline mode.
+    /// notices silenced but the one about synchronous replication, non-blocking, in pipeline mode.
     static func connect(_ parameters: [(String, String)]) -> Result<ConnectionHandle, PostgresError> {
         let keywords = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }
@@ -36,7 +40,7 @@ final class ConnectionHandle {
         guard PQstatus(raw) == CONNECTION_OK else {
             return .failure(PostgresError(code: .unableToConnect, message: handle.errorMessage))
         }
-        PQsetNoticeProcessor(raw, { _, _ in }, nil)
+        PQsetNoticeReceiver(raw, noticeReceiver, Unmanaged.passUnretained(handle).toOpaque())
         guard PQsetnonblocking(raw, 1) == 0, PQenterPipelineMode(raw) == 1 else {
             return .failure(PostgresError(
                 code: .unableToConnect, message: "cannot enter pipeline mode: \(handle.errorMessage)"))
@@ -70,4 +74,16 @@ final class ConnectionHandle {
             code: code, message: message.isEmpty ? errorMessage : message, detail: field("D"),
             constraint: field("n"), table: field("t"), column: field("c"), statement: statement)
     }
+}
+
+/// The notice receiver of every connection: ignores notices, but for the warning PostgreSQL sends when it cancels a
+/// commit's wait for the synchronous standby (on a statement timeout or a cancel; the commit then stands on this
+/// server only). It is recognized by the function that reports it, `SyncRepWaitForLSN`, which unlike the message is
+/// never translated. Called by libpq on the thread that reads the connection, with its handle as `context`.
+private func noticeReceiver(_ context: UnsafeMutableRawPointer?, _ notice: OpaquePointer?) {
+    guard let context, let notice,
+        let function = PQresultErrorField(notice, Int32(UInt8(ascii: "R"))),
+        String(cString: function) == "SyncRepWaitForLSN"
+    else { return }
+    Unmanaged<ConnectionHandle>.fromOpaque(context).takeUnretainedValue().replicationWaitCancelled = true
 }

@@ -305,6 +305,8 @@ final class ConnectionWorker: @unchecked Sendable {
                 guard PQexitPipelineMode(handle.raw) == 1 else { return connectionLost(handle) }
                 PQsetnonblocking(handle.raw, 0)
                 run(ExclusiveAccess(handle: handle))
+                // A script's own commits are not pipelined statements: no warning of theirs may reach one.
+                handle.replicationWaitCancelled = false
                 if handle.isBad { confined.value.pending.removeFirst(); return connectionLost(handle) }
                 guard PQsetnonblocking(handle.raw, 1) == 0, PQenterPipelineMode(handle.raw) == 1 else {
                     confined.value.pending.removeFirst()
@@ -355,6 +357,10 @@ final class ConnectionWorker: @unchecked Sendable {
                 continue
             }
             nullsInARow = 0
+            if handle.replicationWaitCancelled {
+                handle.replicationWaitCancelled = false
+                confined.value.pipeline.headCommitNotReplicated()
+            }
             let event: PipelineProtocol.Event
             switch PQresultStatus(result) {
             case PGRES_PIPELINE_SYNC:

@@ -136,6 +136,18 @@ struct PipelineProtocol {
         return nil
     }
 
+    /// The server warned, while the head statement's results were arriving, that it cancelled that statement's
+    /// wait for the synchronous standby: the head fails with `commitNotReplicated` (a transient error, so the
+    /// caller answers "try again", and a retry with the same idempotency key is stored once) unless it failed
+    /// already.
+    mutating func headCommitNotReplicated() {
+        guard !inflight.isEmpty, inflight[0].error == nil else { return }
+        inflight[0].error = PostgresError(
+            code: .commitNotReplicated,
+            message: "the commit was not confirmed by the synchronous standby (its wait was cancelled)",
+            statement: inflight[0].sql.label)
+    }
+
     /// The connection ended: every statement in flight fails, with its own server error when it had one.
     mutating func failAll(_ error: PostgresError) -> [(Completion, Result<PostgresResult, PostgresError>)] {
         defer {
