@@ -1,3 +1,5 @@
+import Primitives
+
 /// A position in PostgreSQL's write-ahead log (an LSN), as `pg_lsn` writes it: two hexadecimal halves, `16/B374D848`.
 ///
 /// Read-your-writes compares them: a write is visible on a standby once the standby has replayed the log up to a
@@ -14,7 +16,7 @@ public struct WALPosition: Sendable, Hashable, Comparable, CustomStringConvertib
     public init?(text: some StringProtocol) {
         let halves = text.split(separator: "/", omittingEmptySubsequences: false)
         guard halves.count == 2,
-            halves.allSatisfy({ (1...8).contains($0.utf8.count) && $0.utf8.allSatisfy(\.isHexDigit) }),
+            halves.allSatisfy({ (1...8).contains($0.utf8.count) && $0.utf8.allSatisfy { Hex.value(of: $0) != nil } }),
             let high = UInt64(halves[0], radix: 16), let low = UInt64(halves[1], radix: 16)
         else { return nil }
         offset = high << 32 | low
@@ -27,11 +29,4 @@ public struct WALPosition: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     public static func < (lhs: WALPosition, rhs: WALPosition) -> Bool { lhs.offset < rhs.offset }
-}
-
-extension UInt8 {
-    fileprivate var isHexDigit: Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
-            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
-    }
 }
