@@ -93,13 +93,12 @@ struct ReadReplicaTests {
             let feed = try await client.send(.get, "/v1/changes", token: newcomer.token)
             #expect(feed.status == .ok)
             #expect(feed.json["changes"]?.arrayValue?.isEmpty == true)
-            let primaryBefore = try await reads(client, "primary")
             var behind = 0
             for day in 1...8 {
                 let entry = try await client.createEntry(
                     writer.token, weight: "80.\(day)", recordedOn: "2026-02-0\(day)")
                 let id = try #require(entry["id"]?.stringValue)
-                if try await !standbyHas(id) { behind += 1 }
+                let primaryBefore = try await reads(client, "primary")
                 #expect(try await client.send(.get, "/v1/entries/\(id)", token: writer.token).status == .ok)
                 let listed = try await client.send(.get, "/v1/entries", token: writer.token)
                 #expect(listed.json["entries"]?.arrayValue?.count == day)
@@ -107,9 +106,14 @@ struct ReadReplicaTests {
                 #expect(stats.json["count"]?.intValue == day)
                 let changes = try await client.send(.get, "/v1/changes", token: writer.token)
                 #expect(changes.json["changes"]?.arrayValue?.count == day)
+                // Still missing on the standby after the four reads: all four went to the primary. (Once it has
+                // replayed the write, which a slow machine may reach mid-round, reads may go either way.)
+                if try await !standbyHas(id) {
+                    behind += 1
+                    #expect(try await reads(client, "primary") == primaryBefore + 4)
+                }
             }
             #expect(behind > 0, "the standby lagged behind the writes (else this proves nothing)")
-            #expect(try await reads(client, "primary") >= primaryBefore + 32)
             // Another user, who wrote nothing since, reads from the standby meanwhile.
             let replicaBefore = try await reads(client, "replica")
             #expect(try await within(.seconds(5)) {
@@ -184,9 +188,15 @@ struct ReadReplicaTests {
             #expect(try await gauge(client, "weighin_replica_available") == 0)
             try await standby.start()
             #expect(try await within(.seconds(15)) { try await gauge(client, "weighin_replica_available") == 1 })
+            // A pooled connection opened before the restart fails once and sends that read to the primary (still
+            // a 200); the next sample puts the standby back in use.
             let replicaBefore = try await reads(client, "replica")
-            #expect(try await client.send(.get, "/v1/entries", token: user.token).status == .ok)
-            #expect(try await reads(client, "replica") > replicaBefore)
+            let backOnTheStandby = try await within(.seconds(5)) {
+                let listed = try await client.send(.get, "/v1/entries", token: user.token)
+                #expect(listed.status == .ok)
+                return try await reads(client, "replica") > replicaBefore
+            }
+            #expect(backOnTheStandby)
         }
     }
 }
