@@ -65,25 +65,38 @@ extension UUID {
     }
 
     /// Parses exactly the canonical `8-4-4-4-12` hex form (either case); nil for anything else.
+    ///
+    /// Why a contiguous core: every listed entry decodes its id here, and a generic loop over `enumerated()` paid
+    /// runtime type-metadata lookups per character (13 % of the server's CPU on the benchmark's mix).
+    @inlinable
     public init?(canonical text: some Collection<UInt8>) {
+        let parsed = text.withContiguousStorageIfAvailable { Self.parseCanonical(UnsafeRawBufferPointer($0)) }
+            ?? Array(text).withUnsafeBytes { Self.parseCanonical($0) }
+        guard let parsed else { return nil }
+        self.init(uuid: parsed)
+    }
+
+    /// The 16 bytes of canonical text, or nil.
+    @usableFromInline
+    static func parseCanonical(_ text: UnsafeRawBufferPointer) -> uuid_t? {
         guard text.count == 36 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(16)
-        var high: UInt8?
-        for (position, character) in text.enumerated() {
-            if position == 8 || position == 13 || position == 18 || position == 23 {
-                guard character == UInt8(ascii: "-") else { return nil }
-                continue
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &uuid) { out -> Bool in
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    guard text[position] == UInt8(ascii: "-") else { return false }
+                    position += 1
+                }
+                guard let high = Hex.value(of: text[position]), let low = Hex.value(of: text[position + 1]) else {
+                    return false
+                }
+                out[index] = high << 4 | low
+                position += 2
             }
-            guard let value = Hex.value(of: character) else { return nil }
-            if let first = high {
-                out.append(first << 4 | value)
-                high = nil
-            } else {
-                high = value
-            }
+            return true
         }
-        self.init(bytes: out)
+        return valid ? uuid : nil
     }
 
     /// The canonical lower-case `8-4-4-4-12` form, in one allocation (Foundation's `uuidString` is upper case).

@@ -38,7 +38,7 @@ extension JSONWriter {
             }
             beginObject()
             for position in order {
-                key(members[position].key)
+                dynamicKey(members[position].key)
                 writeCanonical(members[position].value)
             }
             endObject()

@@ -25,13 +25,15 @@ struct HexTests {
             #expect(id.lowercasedString == id.uuidString.lowercased())
             #expect(UUID(canonical: id.uuidString.utf8) == id)
             #expect(UUID(canonical: id.lowercasedString.utf8) == id)
+            #expect(UUID(canonical: AnyCollection(id.uuidString.utf8)) == id, "a collection without contiguous storage")
             #expect(UUID(bytes: id.bytes) == id)
         }
     }
 
     @Test(arguments: ["", "00000000-0000-0000-0000-00000000000", "000000000000-0000-0000-0000-00000000",
                       "{00000000-0000-0000-0000-000000000000}", "00000000-0000-0000-0000-00000000000g",
-                      "00000000000000000000000000000000"])
+                      "00000000000000000000000000000000",
+                      "00000000_0000_0000_0000_000000000000", "00000000-0000-0000-0000-0000000000-0"])
     func uuidRefusesOtherForms(_ text: String) {
         #expect(UUID(canonical: text.utf8) == nil)
     }
