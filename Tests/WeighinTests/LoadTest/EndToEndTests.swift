@@ -47,7 +47,10 @@ struct EndToEndTests {
     func closedLoop() async throws {
         let server = try await FakeWeighinServer.start(FakeBehaviour(statsStatus: .serviceUnavailable, closeEvery: 40))
         var configuration = try configuration(server)
-        configuration.mix = try ScenarioMix(parsing: "list=40,create=20,stats=10,get=10,trend=10,me=10,ema=5,progress=5")
+        // Equal weights and a longer run than the other tests: scenarios are picked at random, and a loaded machine
+        // completes few requests (with 5 % weights and 800 ms, a run once sent no `ema` at all).
+        configuration.mix = try ScenarioMix(parsing: "list=1,create=1,stats=1,get=1,trend=1,me=1,ema=1,progress=1")
+        configuration.duration = .seconds(2)
         let jsonPath = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID().uuidString).json").path
         configuration.jsonOutputPath = jsonPath
         let htmlPath = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID().uuidString).html").path
@@ -169,9 +172,10 @@ struct EndToEndTests {
         let started = ContinuousClock.now
         let report = try await run.value
         let kinds = Set(report.overall.errorsByStatus.keys)
-        #expect(kinds.isSubset(of: ["401", "reset", "connect"]))
         // Refused reconnections ("connect") or connections cut mid-request ("reset"), depending on how fast the
-        // kernel drops the closed listener's queue.
+        // kernel drops the closed listener's queue; on a loaded machine a request sent as the server stopped may
+        // also go unanswered until its timeout.
+        #expect(kinds.isSubset(of: ["401", "reset", "connect", "timeout"]))
         #expect(!kinds.isDisjoint(with: ["reset", "connect"]))
         #expect(started.duration(to: .now) < .seconds(3 + 5 + 2), "duration plus the drain cap")
     }

@@ -70,7 +70,7 @@ enum TestCluster {
 
     /// A pool on a new database.
     static func makePool(
-        migrated: Bool = true, size: Int = 4, acquireTimeout: Duration = .seconds(5), maxWaiters: Int = 1024,
+        migrated: Bool = true, size: Int = 4, acquireTimeout: Duration = .seconds(30), maxWaiters: Int = 1024,
         statementTimeout: Duration? = nil
     ) async throws -> PostgresPool {
         let url = try await makeDatabase(migrated: migrated)
