@@ -38,7 +38,7 @@ extension JSONWriter {
             }
             beginObject()
             for position in order {
-                dynamicKey(members[position].key)
+                key(members[position].key)
                 writeCanonical(members[position].value)
             }
             endObject()

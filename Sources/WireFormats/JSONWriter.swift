@@ -18,8 +18,6 @@ public struct JSONWriter: Sendable {
     /// Creates a writer that appends to `bytes`, which should not end inside an unfinished value.
     public init(bytes: [UInt8] = []) {
         self.bytes = bytes
-        // Most answers fit; a listing of 30 entries (about 14 KiB) grows four times instead of eleven.
-        self.bytes.reserveCapacity(bytes.count + 1024)
     }
 
     /// Starts an object (`{`).
@@ -48,22 +46,8 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    /// Writes a member name of the contract and `:`; the next call must write its value.
-    ///
-    /// Why a `StaticString`: the contract's names never need escaping, so they are copied as they are (a listing
-    /// writes hundreds of them; escaping each cost more than the copy). `dynamicKey` writes any other name.
-    public mutating func key(_ name: StaticString) {
-        let text = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        assert(text.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: text)
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-        needsComma = false
-    }
-
-    /// Writes a member name known only at run time, escaped, and `:`; the next call must write its value.
-    public mutating func dynamicKey(_ name: String) {
+    /// Writes a member name and `:`; the next call must write its value.
+    public mutating func key(_ name: String) {
         separate()
         appendQuoted(name)
         bytes.append(UInt8(ascii: ":"))
@@ -128,7 +112,7 @@ public struct JSONWriter: Sendable {
         case .object(let object):
             beginObject()
             for member in object.members {
-                dynamicKey(member.key)
+                key(member.key)
                 write(member.value)
             }
             endObject()

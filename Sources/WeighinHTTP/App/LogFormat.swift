@@ -60,7 +60,7 @@ public struct JSONLogHandler: LogHandler {
         writer.string(label)
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         for key in merged.keys.sorted() {
-            writer.dynamicKey(key)
+            writer.key(key)
             writer.string(merged[key]!.description)
         }
         writer.endObject()

@@ -48,7 +48,7 @@ enum JSONResponse {
     }
 
     /// `{"member": [...]}`: each item written by `write`.
-    static func list<Item>(_ member: StaticString, _ items: [Item], _ write: (inout JSONWriter, Item) -> Void) -> Response {
+    static func list<Item>(_ member: String, _ items: [Item], _ write: (inout JSONWriter, Item) -> Void) -> Response {
         make { writer in
             writer.beginObject()
             writer.key(member)

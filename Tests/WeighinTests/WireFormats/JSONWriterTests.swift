@@ -62,7 +62,7 @@ struct JSONWriterTests {
         #expect(try JSONParser.parse(writer.bytes) == .string(input))
         var keyed = JSONWriter()
         keyed.beginObject()
-        keyed.dynamicKey(input)
+        keyed.key(input)
         keyed.null()
         keyed.endObject()
         #expect(keyed.bytes.utf8String == "{\(expected):null}")
