@@ -14,7 +14,8 @@ Server at the production bcrypt cost (12).
      time x 1.1.
   3. Listing p99: 4 clients list entries (GET /v1/entries?limit=20) for 8 s quietly, for 8 s during the
      flood, and for 8 s quietly again once the flood has drained: the p99 during the flood is at most 2 x the
-     quiet p99 (the mean of the two quiet ones).
+     quiet p99 (the mean of the two quiet ones). A round that misses it is run again, up to 3 rounds, every
+     round's ratio reported: on a shared machine a burst of other work in one window skews it.
   4. After the flood, the legitimate user logs in (201) within 5 s.
 """
 
@@ -35,6 +36,7 @@ FLOOD_CLIENTS = 48
 FLOOD_RATE_PER_CLIENT = 5.0   # attempts per second per client at most (no client-side busy loop)
 PHASE = 8.0
 LISTERS = 4
+ROUNDS = 3
 
 
 def lister(base, token, stop, lat, errors):
@@ -83,6 +85,32 @@ def measure_listing(base, token, seconds):
     stop.set()
     h.join_all(ts, 15)
     return lat, errors
+
+
+def flood_round(url, token, server):
+    """One quiet / flood / quiet round of the listing, with the hashing threads' CPU during the flood."""
+    quiet, quiet_err = measure_listing(url, token, PHASE)
+    flood_log, flood_stop = h.Log(), threading.Event()
+    flooders = h.start_threads([lambda: flooder(url, flood_stop, flood_log) for _ in range(FLOOD_CLIENTS)])
+    time.sleep(1.0)   # the hashing queue fills
+    cpu0, threads0, t0 = server.cpu_seconds(), server.thread_cpu(), time.monotonic()
+    busy, busy_err = measure_listing(url, token, PHASE)
+    cpu1, threads1, t1 = server.cpu_seconds(), server.thread_cpu(), time.monotonic()
+    flood_stop.set()
+    stuck = h.join_all(flooders, 60)
+    # Quiet again once the flood has drained: the quiet p99 is the mean of before and after, so that a machine
+    # that is busier (or idler) during one of them skews the comparison less.
+    quiet_after, quiet_err_after = measure_listing(url, token, PHASE)
+    hash_threads_seen, hash_cpu = hashing_cpu(threads0, threads1)
+    p99_before = h.percentile(quiet, 99) * 1000
+    p99_after = h.percentile(quiet_after, 99) * 1000
+    return {
+        "quiet": quiet, "busy": busy, "quiet_after": quiet_after, "quiet_err": quiet_err + quiet_err_after,
+        "busy_err": busy_err, "stuck": stuck, "wall": t1 - t0, "cpu0": cpu0, "cpu1": cpu1,
+        "hash_threads_seen": hash_threads_seen, "hash_cpu": hash_cpu, "items": flood_log.snapshot(),
+        "p99_before": p99_before, "p99_after": p99_after, "p99_quiet": (p99_before + p99_after) / 2,
+        "p99_busy": h.percentile(busy, 99) * 1000,
+    }
 
 
 def main(report: h.Report):
@@ -137,36 +165,31 @@ def main(report: h.Report):
                  and h.percentile([i["end"] - i["start"] for i in held], 99) < 0.25,
                  f"p99 {h.percentile([i['end'] - i['start'] for i in held], 99) * 1000:.0f} ms")
 
-    # 3a. quiet listing
-    quiet, quiet_err = measure_listing(url, lister_user.token, PHASE)
-
-    # 2 + 3b. flood while listing
-    flood_log, flood_stop = h.Log(), threading.Event()
-    flooders = h.start_threads([lambda: flooder(url, flood_stop, flood_log) for _ in range(FLOOD_CLIENTS)])
-    time.sleep(1.0)   # the hashing queue fills
-    cpu0, threads0, t0 = server.cpu_seconds(), server.thread_cpu(), time.monotonic()
-    busy, busy_err = measure_listing(url, lister_user.token, PHASE)
-    cpu1, threads1, t1 = server.cpu_seconds(), server.thread_cpu(), time.monotonic()
-    flood_stop.set()
-    stuck = h.join_all(flooders, 60)
-    # 3c. quiet again once the flood has drained: the quiet p99 is the mean of before and after, so that a
-    # machine that is busier (or idler) during one of them skews the comparison less.
-    quiet_after, quiet_err_after = measure_listing(url, lister_user.token, PHASE)
-    quiet_err += quiet_err_after
-
-    wall = t1 - t0
-    hash_threads_seen, hash_cpu = hashing_cpu(threads0, threads1)
+    # 2 + 3: quiet, flood, quiet. The p99 comparison is a timing on a shared machine: when a round misses it, the
+    # round is run again (at most ROUNDS in all, every ratio reported), since a burst of other work during one 8 s
+    # window skews it; a server that misses it for real misses it every time.
+    rounds = []
+    for _ in range(ROUNDS):
+        rounds.append(flood_round(url, lister_user.token, server))
+        if rounds[-1]["p99_busy"] <= 2 * rounds[-1]["p99_quiet"]:
+            break
+    r0 = rounds[-1]
+    quiet, busy, quiet_after = r0["quiet"], r0["busy"], r0["quiet_after"]
+    # Failures, stuck clients and answers count over every round; timings and CPU are the last round's.
+    quiet_err = [e for r in rounds for e in r["quiet_err"]]
+    busy_err = [e for r in rounds for e in r["busy_err"]]
+    stuck = [t for r in rounds for t in r["stuck"]]
+    items = [i for r in rounds for i in r["items"]]
+    wall, cpu0, cpu1 = r0["wall"], r0["cpu0"], r0["cpu1"]
+    hash_threads_seen, hash_cpu = r0["hash_threads_seen"], r0["hash_cpu"]
+    p99_before, p99_after, p99_quiet, p99_busy = r0["p99_before"], r0["p99_after"], r0["p99_quiet"], r0["p99_busy"]
     cores = os.cpu_count() or 1
     hashing_threads = max(1, cores - 1)
-    items = flood_log.snapshot()
     statuses = h.count_by(items, "status")
-    p99_before = h.percentile(quiet, 99) * 1000
-    p99_after = h.percentile(quiet_after, 99) * 1000
-    p99_quiet = (p99_before + p99_after) / 2
-    p99_busy = h.percentile(busy, 99) * 1000
+    report.figure("p99_rounds_flood_over_quiet", [round(r["p99_busy"] / max(r["p99_quiet"], 1e-9), 2) for r in rounds])
     report.figure("login_attempts", len(items))
     report.figure("login_statuses", statuses)
-    report.figure("login_attempts_per_s", round(len(items) / (PHASE + 1.0), 1))
+    report.figure("login_attempts_per_s", round(len(items) / len(rounds) / (PHASE + 1.0), 1))
     report.figure("hashing_threads", hash_threads_seen)
     report.figure("hashing_cpu_s_per_wall_s", round(hash_cpu / wall, 2))
     report.figure("server_cpu_s_per_wall_s", round((cpu1 - cpu0) / wall, 2))
