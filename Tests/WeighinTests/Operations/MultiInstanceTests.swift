@@ -25,13 +25,8 @@ struct MultiInstanceTests {
         let second = try await make()
         try await first.test(.live) { a in
             try await second.test(.live) { b in
-                // Both token caches must be on (their listeners connected), or the test would prove nothing; a
-                // loaded machine may take seconds to connect them.
-                for client in [a, b] {
-                    #expect(try await within(.seconds(10)) {
-                        try await client.send(.get, "/metrics").text.contains("weighin_token_cache_enabled 1")
-                    })
-                }
+                // Both token caches must be on (their listeners connected), or the test would prove nothing.
+                for client in [a, b] { try await client.waitForTokenCache() }
                 try await body(a, b)
             }
         }
@@ -40,16 +35,6 @@ struct MultiInstanceTests {
     /// Polls `condition` until it holds, for at most one second (the contract's bound for revocations).
     func within1s(_ condition: () async throws -> Bool) async throws -> Bool {
         try await within(.seconds(1), condition)
-    }
-
-    /// Polls `condition` until it holds, for at most `limit`.
-    func within(_ limit: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
-        let started = ContinuousClock.now
-        while started.duration(to: .now) < limit {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
     }
 
     @Test func tokensAndRevocationsCrossInstances() async throws {

@@ -36,16 +36,6 @@ struct ReadReplicaTests {
         try await gauge(client, #"weighin_db_reads{target="\#(target)"}"#) ?? 0
     }
 
-    /// Polls `condition` until it holds, for at most `limit`.
-    func within(_ limit: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
-        let started = ContinuousClock.now
-        while started.duration(to: .now) < limit {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
-    }
-
     /// Whether the standby itself has the entry yet (asked directly, not through weighin).
     func standbyHas(_ id: String) async throws -> Bool {
         let pair = try await TestReplicas.running()

@@ -40,14 +40,14 @@ extension TestClientProtocol {
     /// tests that count the statements a cached token saves start from there (on a loaded machine the listener can
     /// connect after the first requests, which then each check their token in the database).
     func waitForTokenCache() async throws {
-        let started = ContinuousClock.now
-        while started.duration(to: .now) < .seconds(10) {
+        let enabled = try await within(.seconds(10)) {
             let metrics = try await send(.get, "/metrics").text
-            let enabled = metrics.split(separator: "\n").first { $0.hasPrefix("weighin_token_cache_enabled ") }
-            if let enabled, Double(enabled.split(separator: " ").last ?? "") == 1 { return }
-            try await Task.sleep(for: .milliseconds(20))
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("weighin_token_cache_enabled ") }
+            return line.map { Double($0.split(separator: " ").last ?? "") == 1 } ?? false
         }
-        throw TestFailure("the token cache did not turn on within 10 s (its invalidation listener never connected)")
+        guard enabled else {
+            throw TestFailure("the token cache did not turn on within 10 s (its invalidation listener never connected)")
+        }
     }
 }
 
