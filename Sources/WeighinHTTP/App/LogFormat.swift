@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Primitives
-import Synchronization
 import WireFormats
 
 /// How log lines are written.
@@ -19,27 +18,29 @@ public enum LogFormat: String, CaseIterable, Sendable {
         if format == .text, getenv("TZ") == nil {
             setenv("TZ", ":/etc/localtime", 0)
         }
+        let output = BufferedLogOutput.standardError
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
                 switch format {
-                case .text: StreamLogHandler.standardError(label: label)
-                case .json: JSONLogHandler(label: label)
+                case .text: StreamLogHandler(label: label, stream: BufferedLogStream(output: output))
+                case .json: JSONLogHandler(label: label, output: output)
                 }
             handler.logLevel = level
-            return handler
+            return UrgentFlushLogHandler(inner: handler, output: output)
         }
     }
 }
 
-/// Writes each log record as one JSON line on standard error.
+/// Writes each log record as one JSON line (on standard error, through its buffer, unless told otherwise).
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     let label: String
-    private static let output = Mutex(())
+    let output: BufferedLogOutput
 
-    public init(label: String) {
+    public init(label: String, output: BufferedLogOutput = .standardError) {
         self.label = label
+        self.output = output
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -64,9 +65,6 @@ public struct JSONLogHandler: LogHandler {
             writer.string(merged[key]!.description)
         }
         writer.endObject()
-        let line = writer.bytes + [UInt8(ascii: "\n")]
-        Self.output.withLock { _ in
-            line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
-        }
+        output.append(writer.bytes + [UInt8(ascii: "\n")])
     }
 }
