@@ -149,14 +149,15 @@ class Formation:
         except HarnessError as error:
             return f"(monitor unreachable: {str(error)[-200:]})"
 
-    def kill_postmaster(self, name: str) -> int:
-        """SIGKILL to the postmaster of `name`'s PostgreSQL (its backends end when they notice); its pg_autoctl
-        lives on, restarts PostgreSQL and, the monitor having promoted the other node meanwhile, rejoins as its
-        secondary. Returns the pid killed."""
-        with open(os.path.join(self.dir, name, "postmaster.pid")) as f:
-            pid = int(f.readline())
-        os.kill(pid, signal.SIGKILL)
-        return pid
+    def kill_node(self, name: str):
+        """SIGKILL to `name`'s pg_autoctl, its PostgreSQL and every backend at once (one process group), as when
+        the node's machine dies: nothing restarts it until `start_node`."""
+        stop(self.runs.pop(name), sig=signal.SIGKILL, timeout=10)
+
+    def start_node(self, name: str):
+        """Starts `name`'s pg_autoctl again after `kill_node`: it recovers its PostgreSQL and does what the monitor
+        assigns (after a failover: rejoin as the new primary's secondary, with pg_rewind if it must)."""
+        self._run(name)
 
     def destroy(self):
         """Stops every node still running (pg_autoctl stops its PostgreSQL), then anything left at once."""

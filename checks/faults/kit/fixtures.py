@@ -53,8 +53,8 @@ class EntryQueries:
     def existing_ids(self, ids) -> set:
         ids = sorted(set(ids))
         found = set()
-        for i in range(0, len(ids), 5000):
-            array = "{" + ",".join(ids[i:i + 5000]) + "}"
+        for i in range(0, len(ids), 2000):  # a -c argument holds at most 128 KiB
+            array = "{" + ",".join(ids[i:i + 2000]) + "}"
             found |= set(self.psql(f"SELECT id FROM weight_entries WHERE id = ANY('{array}'::uuid[])").split())
         return found
 
