@@ -93,8 +93,6 @@ let package = Package(
                 "LoadTest", "Postgres", "Primitives", "Migrations", "WeighinService", "WeighinHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "WeighinTests",
