@@ -58,8 +58,7 @@ final class ConnectionEventLoop: Sendable {
         control(EPOLL_CTL_MOD, socket, id: id, writable: writable)
     }
 
-    /// Stops watching the socket; call it only while libpq holds the socket open (a closed one has left the set
-    /// already, and its number may have been reused for another connection's socket).
+    /// Stops watching the socket (before libpq closes it, so a reused descriptor is never watched for it).
     func pause(_ socket: Int32) {
         var event = epoll_event()
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, socket, &event)

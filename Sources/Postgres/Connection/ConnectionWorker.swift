@@ -306,11 +306,9 @@ final class ConnectionWorker: Sendable {
         if s.failure == nil { s.failure = unsent }
         effects.completions += s.pipeline.failAll(error)
         while let item = s.pending.popFirst() { effects.failures.append((item, unsent)) }
-        guard let handle = s.handle else { return }
+        guard s.handle != nil else { return }
         interrupt.detachSocket()
-        // libpq closes the socket itself when it finds the connection broken, and the kernel then drops it from
-        // the epoll set; its number may already belong to a new connection, whose watch must not be removed.
-        if !s.exclusive, PQsocket(handle.raw) >= 0 { loop.pause(socket) }
+        if !s.exclusive { loop.pause(socket) }
         if let id = registration.withLock({ $0 }) { loop.remove(id) }
         s.handle = nil
         effects.exited = true
