@@ -2,8 +2,7 @@ import CLibPQ
 
 /// Blocking operations that need a connection to themselves, outside pipeline mode.
 ///
-/// Only the connection's worker creates one, on the thread that runs the exclusive item, when nothing else is in
-/// flight on the connection.
+/// Only the connection's own thread creates one, when nothing else is in flight on it.
 struct ExclusiveAccess {
     let handle: ConnectionHandle
 

@@ -1,2 +1,0 @@
-// Linux's epoll, which the Glibc module does not export: the connections' event loop waits on it.
-#include <sys/epoll.h>
