@@ -86,7 +86,11 @@ struct HardeningRouteTests {
                     }
                     return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
                 }
-                let allowed: Set<HTTPResponse.Status> = [.ok, .created, .noContent, .unauthorized, .tooManyRequests]
+                // 503 too: PostgreSQL may pick a write racing the cascade as a deadlock victim (40P01, seen once in a
+                // CI rehearsal on 2026-12-03), which is a transient error answered 503 + Retry-After, never a 500.
+                let allowed: Set<HTTPResponse.Status> = [
+                    .ok, .created, .noContent, .unauthorized, .tooManyRequests, .serviceUnavailable,
+                ]
                 #expect(statuses.allSatisfy(allowed.contains), "round \(round): \(statuses)")
                 #expect(statuses.contains(.noContent), "the deletion itself")
             }
