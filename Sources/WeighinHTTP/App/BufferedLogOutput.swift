@@ -90,7 +90,8 @@ public final class BufferedLogOutput: Sendable {
         }
     }
 
-    /// How many batches were written so far (for tests: lines written together show as fewer batches).
+    /// How many flushes ran so far, empty ones included (for tests: an upper bound on the `write` batches, so lines
+    /// written together show as fewer of them).
     var batchesWritten: Int { writing.withLock { $0 } }
 
     /// Writes all of `bytes`, across partial writes and interruptions; an output that fails loses the batch.
