@@ -16,7 +16,10 @@ struct PoolStateMachine {
     enum Demand: Sendable {
         /// A pipelined statement: any connection that is not lent out and has room in its pipeline.
         case shared
-        /// A lent connection: one that is not lent out already.
+        /// A lent connection: one that is not lent out and has nothing in flight.
+        ///
+        /// Nothing, including statements granted but not yet sent: a statement sent after the borrower's `BEGIN`
+        /// would run inside its transaction and be lost with its rollback, though answered as done.
         case exclusive
     }
 
@@ -75,6 +78,9 @@ struct PoolStateMachine {
         /// How many statements this connection may carry now: one after a slow answer (statements are likely
         /// waiting on a lock), doubling back to the configured depth as answers come fast again.
         var depthLimit: Int
+        /// Set while the connection drains for a waiting borrower: it takes no new statement, and is lent once the
+        /// ones granted are answered (so that a stream of statements cannot keep a borrower waiting forever).
+        var draining = false
 
         var inflight: Int { started.count }
     }
@@ -135,6 +141,7 @@ struct PoolStateMachine {
         }
         waiters.append(Waiter(id: waiter, demand: demand))
         actions.startTimers.append(Timer(waiter: waiter, deadline: now + configuration.acquireTimeout))
+        drainForBorrowers(isOpen: isOpen)
         return actions
     }
 
@@ -157,10 +164,11 @@ struct PoolStateMachine {
     }
 
     /// A waiter's timer fired: it fails with `poolTimeout` if it still waits.
-    mutating func expire(_ waiter: WaiterID) -> Actions {
+    mutating func expire(_ waiter: WaiterID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
         var actions = Actions()
         guard let index = waiters.firstIndex(where: { $0.id == waiter }) else { return actions }
         waiters.remove(at: index)
+        if !isClosed { serveWaiters(&actions, now: now, isOpen: isOpen) }
         actions.failures.append(Failure(waiter: waiter, error: PostgresError(
             code: .poolTimeout,
             message: "no database connection became free within \(configuration.acquireTimeout)")))
@@ -224,25 +232,52 @@ struct PoolStateMachine {
 
     private static let closedError = PostgresError(code: .connectionClosed, message: "the connection pool is closed")
 
-    /// The best connection for `demand`: open, not lent out, not stalled behind a slow statement, fewest statements
-    /// in flight.
+    /// The best connection for `demand`, open and not lent out: for a statement, one not draining, with room in its
+    /// pipeline, not stalled behind a slow statement, with the fewest statements in flight; for a borrower, one with
+    /// nothing in flight, a drained one first.
     private func pick(_ demand: Demand, now: Instant, isOpen: (SlotID) -> Bool) -> Int? {
         var best: Int?
         let stalledBefore = now - configuration.stallThreshold
         for (index, slot) in slots.enumerated() where !slot.lent && isOpen(slot.id) {
-            if demand == .shared, slot.inflight >= slot.depthLimit { continue }
-            if let oldest = slot.started.first, oldest < stalledBefore { continue }
-            if best == nil || slot.inflight < slots[best!].inflight { best = index }
+            switch demand {
+            case .shared:
+                if slot.draining || slot.inflight >= slot.depthLimit { continue }
+                if let oldest = slot.started.first, oldest < stalledBefore { continue }
+                if best == nil || slot.inflight < slots[best!].inflight { best = index }
+            case .exclusive:
+                if slot.inflight > 0 { continue }
+                if best == nil || (slot.draining && !slots[best!].draining) { best = index }
+            }
         }
         return best
     }
 
     private mutating func take(_ index: Int, _ demand: Demand, now: Instant) -> SlotID {
         switch demand {
-        case .shared: slots[index].started.append(now)
-        case .exclusive: slots[index].lent = true
+        case .shared:
+            slots[index].started.append(now)
+        case .exclusive:
+            slots[index].lent = true
+            slots[index].draining = false
         }
         return slots[index].id
+    }
+
+    /// Keeps one draining connection per waiting borrower: the least busy ones start to drain, and a connection no
+    /// borrower waits for any more takes statements again.
+    private mutating func drainForBorrowers(isOpen: (SlotID) -> Bool) {
+        let borrowers = waiters.count { $0.demand == .exclusive }
+        var draining = slots.count { $0.draining }
+        while draining > borrowers, let index = slots.lastIndex(where: \.draining) {
+            slots[index].draining = false
+            draining -= 1
+        }
+        while draining < borrowers {
+            let candidates = slots.indices.filter { !slots[$0].lent && !slots[$0].draining && isOpen(slots[$0].id) }
+            guard let index = candidates.min(by: { slots[$0].inflight < slots[$1].inflight }) else { return }
+            slots[index].draining = true
+            draining += 1
+        }
     }
 
     /// Opens another connection when every open one is busy, so load spreads over the server's processes.
@@ -253,6 +288,7 @@ struct PoolStateMachine {
     }
 
     private mutating func serveWaiters(_ actions: inout Actions, now: Instant, isOpen: (SlotID) -> Bool) {
+        drainForBorrowers(isOpen: isOpen)  // a borrower may have left since
         var index = 0
         while index < waiters.count {
             guard let slot = pick(waiters[index].demand, now: now, isOpen: isOpen) else {
@@ -266,6 +302,7 @@ struct PoolStateMachine {
         if !waiters.isEmpty, slots.count + connecting < configuration.size {
             actions.connects.append(reserveConnect())
         }
+        drainForBorrowers(isOpen: isOpen)
     }
 
     private mutating func reserveConnect() -> SlotID {

@@ -175,10 +175,12 @@ public final class PostgresPool: Sendable {
 
     private func pipelined(_ sql: SQL) async throws -> PostgresRows {
         let grant = try await acquire(.shared)
-        let submitted = Mutex(false)
+        // Whoever comes first owns the place on the connection: the submission (its completion gives the place
+        // back) or the cancellation (which gives it back here); a cancellation can land while `run` starts.
+        let submission = Mutex(Submission.pending)
         do {
             return try await CancellableContinuation.run { box in
-                submitted.withLock { $0 = true }
+                guard submission.withLock({ $0.claim(.submitted) }) else { return }
                 grant.connection.worker.submit(
                     .statement(sql, { [self] result in
                         release(grant.slot, demand: .shared)
@@ -186,10 +188,20 @@ public final class PostgresPool: Sendable {
                     }))
             }
         } catch is CancellationError {
-            // Cancelled before it was submitted: its place on the connection is given back here (a submitted
-            // statement gives it back when it completes).
-            if !submitted.withLock({ $0 }) { release(grant.slot, demand: .shared) }
+            if submission.withLock({ $0.claim(.abandoned) }) { release(grant.slot, demand: .shared) }
             throw CancellationError()
+        }
+    }
+
+    /// The fate of a granted statement, decided once.
+    private enum Submission {
+        case pending, submitted, abandoned
+
+        /// Moves a pending statement to `outcome`; false when its fate was decided already.
+        mutating func claim(_ outcome: Submission) -> Bool {
+            guard self == .pending else { return false }
+            self = outcome
+            return true
         }
     }
 
@@ -210,7 +222,7 @@ public final class PostgresPool: Sendable {
     }
 
     private func expire(_ waiter: Int) {
-        update { machine, _, _ in machine.expire(waiter) }
+        update { machine, _, isOpen in machine.expire(waiter, now: .now, isOpen: isOpen) }
     }
 
     // MARK: - Connections

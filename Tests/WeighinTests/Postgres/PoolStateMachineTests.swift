@@ -70,6 +70,48 @@ struct PoolStateMachineTests {
         #expect(back.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
     }
 
+    @Test func aBorrowerWaitsForABusyConnectionToDrainWhichTakesNoNewStatementsMeanwhile() {
+        var (pool, slots) = opened(1, size: 1)
+        _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        let borrower = pool.makeWaiterID()
+        #expect(pool.acquire(borrower, .exclusive, now: t0, isOpen: allOpen).grants.isEmpty,
+                "a statement granted but perhaps not yet sent would land inside the borrower's transaction")
+        let statement = pool.makeWaiterID()
+        #expect(pool.acquire(statement, .shared, now: t0, isOpen: allOpen).grants.isEmpty, "the connection drains")
+        let drained = pool.release(slots[0], .shared, now: t0, isOpen: allOpen)
+        #expect(drained.grants == [.init(waiter: borrower, slot: slots[0], demand: .exclusive)])
+        let back = pool.release(slots[0], .exclusive, now: t0, isOpen: allOpen)
+        #expect(back.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
+    }
+
+    @Test func aBorrowerTakesAnIdleConnectionAndOnlyOneConnectionDrainsPerBorrower() {
+        var (pool, slots) = opened(3, size: 3)
+        for _ in 0..<2 { _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen) }
+        let busy = [slots[0], slots[1]]
+        #expect(pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen).grants.map(\.slot) == [slots[2]])
+        let borrower = pool.makeWaiterID()
+        _ = pool.acquire(borrower, .exclusive, now: t0, isOpen: allOpen)
+        // One of the two busy connections drains; the other still takes statements.
+        let statement = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        #expect(statement.grants.count == 1)
+        let open = statement.grants[0].slot
+        let drainingSlot = busy.first { $0 != open }!
+        let drained = pool.release(drainingSlot, .shared, now: t0, isOpen: allOpen)
+        #expect(drained.grants == [.init(waiter: borrower, slot: drainingSlot, demand: .exclusive)])
+    }
+
+    @Test func aConnectionDrainingForABorrowerWhoGaveUpTakesStatementsAgain() {
+        var (pool, slots) = opened(1, size: 1)
+        _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        let borrower = pool.makeWaiterID()
+        _ = pool.acquire(borrower, .exclusive, now: t0, isOpen: allOpen)
+        let statement = pool.makeWaiterID()
+        #expect(pool.acquire(statement, .shared, now: t0, isOpen: allOpen).grants.isEmpty)
+        let expired = pool.expire(borrower, now: t0, isOpen: allOpen)
+        #expect(expired.failures.map(\.waiter) == [borrower])
+        #expect(expired.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
+    }
+
     @Test func aSlowAnswerDropsTheDepthToOneAndFastAnswersDoubleItBack() {
         var (pool, slots) = opened(1, size: 1, depth: 4)
         _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
@@ -101,10 +143,10 @@ struct PoolStateMachineTests {
         _ = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
         let waiter = pool.makeWaiterID()
         _ = pool.acquire(waiter, .exclusive, now: t0, isOpen: allOpen)
-        let expired = pool.expire(waiter)
+        let expired = pool.expire(waiter, now: t0, isOpen: allOpen)
         #expect(expired.failures.map(\.waiter) == [waiter])
         #expect(expired.failures.first?.error.code == .poolTimeout)
-        #expect(pool.expire(waiter).isEmpty, "a second expiry finds nobody")
+        #expect(pool.expire(waiter, now: t0, isOpen: allOpen).isEmpty, "a second expiry finds nobody")
         #expect(pool.statistics.waiting == 0)
     }
 
