@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // glibc's malloc.h, for capping malloc arenas in the server.
         .systemLibrary(name: "CMalloc"),
+        // Linux's epoll, for the event loop that reads every database connection's socket.
+        .systemLibrary(name: "CEpoll"),
         // zlib's deflate, for the gzip forms of the web app's files (Debian: zlib1g-dev).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Values every layer shares: calendar dates, timestamp text, exact decimal text, hex, base64url, durations.
@@ -35,7 +37,7 @@ let package = Package(
         .target(
             name: "Postgres",
             dependencies: [
-                "CLibPQ", "Primitives",
+                "CEpoll", "CLibPQ", "Primitives",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
         // A PostgreSQL cluster of the project's own (initdb/pg_ctl), for `serve` without DATABASE_URL and for tests.
@@ -91,6 +93,8 @@ let package = Package(
                 "LoadTest", "Postgres", "Primitives", "Migrations", "WeighinService", "WeighinHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "WeighinTests",

@@ -26,7 +26,7 @@ def profile(b, srv):
     holder = {}
 
     events = ["futex", "read", "write", "readv", "writev", "sendto", "recvfrom", "sendmsg", "recvmsg", "poll",
-              "epoll_wait", "newfstatat"]
+              "epoll_wait", "epoll_ctl", "newfstatat"]
     stat_seconds = 5
 
     def sampler(window):

@@ -3,8 +3,9 @@ import Foundation
 
 /// Owns one libpq connection (`PGconn`) and closes it with `PQfinish` when released.
 ///
-/// It is used only on its connection's own thread (see `ConnectionWorker`).
-final class ConnectionHandle {
+/// libpq allows one thread at a time per connection: `ConnectionWorker` uses it under its lock only, or hands it to
+/// the one thread that runs an exclusive item.
+final class ConnectionHandle: @unchecked Sendable {
     let raw: OpaquePointer
     /// Set by the notice receiver when the server warned that it cancelled a commit's wait for the synchronous
     /// standby (the commit stands here, unreplicated); the driver takes it for the statement whose results it is
@@ -19,8 +20,8 @@ final class ConnectionHandle {
         PQfinish(raw)
     }
 
-    /// Connects (blocking: call it on the connection's own thread) and readies the connection for pipelining:
-    /// notices silenced but the one about synchronous replication, non-blocking, in pipeline mode.
+    /// Connects (blocking: call it on a thread of its own, never a cooperative one) and readies the connection for
+    /// pipelining: notices silenced but the one about synchronous replication, non-blocking, in pipeline mode.
     static func connect(_ parameters: [(String, String)]) -> Result<ConnectionHandle, PostgresError> {
         let keywords = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }
@@ -79,7 +80,8 @@ final class ConnectionHandle {
 /// The notice receiver of every connection: ignores notices, but for the warning PostgreSQL sends when it cancels a
 /// commit's wait for the synchronous standby (on a statement timeout or a cancel; the commit then stands on this
 /// server only). It is recognized by the function that reports it, `SyncRepWaitForLSN`, which unlike the message is
-/// never translated. Called by libpq on the thread that reads the connection, with its handle as `context`.
+/// never translated. Called by libpq while results are parsed (under the connection's lock, or on an exclusive item's
+/// thread), with its handle as `context`.
 private func noticeReceiver(_ context: UnsafeMutableRawPointer?, _ notice: OpaquePointer?) {
     guard let context, let notice,
         let function = PQresultErrorField(notice, Int32(UInt8(ascii: "R"))),

@@ -8,9 +8,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Lets another thread stop the work of a connection that runs on a thread of its own (`ConnectionWorker`):
-/// cancel the statement the server runs for it (`PQcancel`), or cut the connection (its socket shut down) when
-/// the server does not answer even that.
+/// Lets any thread stop the work of a connection (`ConnectionWorker`): cancel the statement the server runs for it
+/// (`PQcancel`), or cut the connection (its socket shut down) when the server does not answer even that.
 ///
 /// The worker makes one right after connecting and detaches the socket before libpq closes it, so a cut never
 /// reaches a descriptor that was closed and reused. libpq's cancel object is independent of the connection: it
@@ -21,7 +20,7 @@ final class ConnectionInterrupt: @unchecked Sendable {
     /// The connection's socket while the connection is open.
     private let socket: Mutex<Int32?>
 
-    /// Call on the connection's own thread, once it is connected.
+    /// Call once the connection is connected, before anything else uses it.
     init(_ handle: ConnectionHandle) {
         request = PQgetCancel(handle.raw)
         let descriptor = PQsocket(handle.raw)
@@ -41,20 +40,20 @@ final class ConnectionInterrupt: @unchecked Sendable {
         return PQcancel(request, &reason, Int32(reason.count)) == 1
     }
 
-    /// Shuts the connection's socket down, so that whatever libpq waits for on it fails at once and the
-    /// connection's thread ends; nothing when the connection has closed already.
+    /// Shuts the connection's socket down, so that whatever libpq waits for on it fails at once and the connection
+    /// ends; nothing when the connection has closed already.
     func cut() {
         socket.withLock { descriptor in
             if let descriptor { _ = shutdown(descriptor, Int32(SHUT_RDWR)) }
         }
     }
 
-    /// Whether the connection is still open (its thread has not begun to close it).
+    /// Whether the connection is still open (its worker has not begun to close it).
     var isOpen: Bool {
         socket.withLock { $0 != nil }
     }
 
-    /// Called by the connection's thread before libpq closes the socket: later cuts do nothing.
+    /// Called by the worker before libpq closes the socket: later cuts do nothing.
     func detachSocket() {
         socket.withLock { $0 = nil }
     }

@@ -10,23 +10,26 @@ import Glibc
 import Darwin
 #endif
 
-// One file over 300 lines on purpose: the driver is one loop (mailbox, send, poll, receive, terminate) whose steps
-// share the thread-confined state and are read best together.
+// One file over 300 lines on purpose: the driver's steps (submit, send, read, exclusive work, terminate) share the
+// locked state and are read best together.
 
-/// Drives one libpq connection on a thread of its own, in pipeline mode: the thread, the wake-up pipe, `poll`, and
-/// the libpq calls; what was sent and what each result completes is `PipelineProtocol`'s business.
+/// Drives one libpq connection in non-blocking pipeline mode without a thread of its own: the lock, the libpq
+/// calls and the socket's place in `ConnectionEventLoop`; what was sent and what each result completes is
+/// `PipelineProtocol`'s business.
 ///
-/// libpq blocks, so it never runs on Swift's cooperative pool: callers post statements to a mailbox and wake the
-/// thread through a pipe; the thread sends every posted statement at once, waits on the socket with `poll`, and
-/// completes statements in order as their results arrive. Many statements from concurrent callers are in flight at
-/// once on one connection, which is why a small pool serves many clients. The handle, the queue and the pipeline
-/// state are touched by the thread alone (checked in debug builds by `ThreadConfined`).
-final class ConnectionWorker: @unchecked Sendable {
+/// A statement is sent by the thread that submits it (`PQsendQueryPrepared`, `PQpipelineSync` and the write to
+/// the socket, which never blocks), and its results are read by the event loop's thread when the socket turns
+/// readable: no thread switch and no wake-up before a statement leaves, one `epoll` wake-up when its answer
+/// arrives. Many statements from concurrent callers are in flight at once on one connection, which is why a small
+/// pool serves many clients. The handle and the pipeline state are touched only under the connection's lock;
+/// completions run after it is released. Work that needs the connection to itself (COPY, scripts) runs in
+/// blocking mode on a thread of its own, its socket out of the event loop meanwhile.
+final class ConnectionWorker: Sendable {
     typealias Completion = PipelineProtocol.Completion
 
     /// Work for the connection: a pipelined statement, or a closure that needs the connection to itself outside
     /// pipeline mode (COPY, multi-statement scripts).
-    enum Item {
+    enum Item: Sendable {
         case statement(SQL, Completion)
         case exclusive(run: @Sendable (ExclusiveAccess) -> Void, fail: @Sendable (PostgresError) -> Void)
 
@@ -38,105 +41,117 @@ final class ConnectionWorker: @unchecked Sendable {
         }
     }
 
-    private struct Mailbox {
-        var items: [Item] = []
+    /// What only the holder of the lock touches.
+    private struct State {
+        var handle: ConnectionHandle?
+        var pipeline: PipelineProtocol
+        /// Work not sent yet: behind an exclusive item that waits for the pipeline to drain, or while one runs.
+        var pending = Deque<Item>()
+        /// Whether an exclusive item has the connection (on its own thread, the socket out of the event loop).
+        var exclusive = false
         var closing = false
+        /// Whether the event loop also waits for room to write (libpq's output did not fit the socket).
+        var watchingWrites = false
         /// Set once the connection is dead or closed; later submissions fail with it at once.
         var failure: PostgresError?
     }
 
-    /// What only the connection's thread touches.
-    private struct Confined {
-        var handle: ConnectionHandle?
-        var pending = Deque<Item>()
-        var pipeline: PipelineProtocol
+    /// What a step decided, done once the lock is released: completions and callbacks never run under it.
+    private struct Effects {
+        var completions: [(Completion, Result<PostgresResult, PostgresError>)] = []
+        var failures: [(Item, PostgresError)] = []
+        var notifications: [PostgresNotification] = []
+        var exclusive: (ConnectionHandle, @Sendable (ExclusiveAccess) -> Void)?
+        var terminated: PostgresError?
+        var exited = false
     }
 
     let configuration: PostgresConfiguration
-    private let mailbox = Mutex(Mailbox())
+    private let state: Mutex<State>
     private let exited = OneTimeSignal()
-    /// Set once connected: how another thread cancels the statement running or cuts the connection.
-    private let interrupt = Mutex<ConnectionInterrupt?>(nil)
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    /// How another thread cancels the statement running or cuts the connection.
+    private let interrupt: ConnectionInterrupt
+    private let socket: Int32
+    private let loop: ConnectionEventLoop
+    /// The connection's place in the event loop, set once right after it is registered.
+    private let registration = Mutex<UInt64?>(nil)
     private let onNotification: (@Sendable (PostgresNotification) -> Void)?
     private let onTermination: @Sendable (PostgresError) -> Void
 
-    private var confined: ThreadConfined<Confined>
-
     private init(
-        configuration: PostgresConfiguration, wakeRead: Int32, wakeWrite: Int32,
+        configuration: PostgresConfiguration, handle: ConnectionHandle, loop: ConnectionEventLoop,
         onNotification: (@Sendable (PostgresNotification) -> Void)?,
         onTermination: @escaping @Sendable (PostgresError) -> Void
     ) {
         self.configuration = configuration
-        self.wakeRead = wakeRead
-        self.wakeWrite = wakeWrite
+        self.loop = loop
         self.onNotification = onNotification
         self.onTermination = onTermination
-        confined = ThreadConfined(Confined(pipeline: PipelineProtocol(preparedStatements: configuration.preparedStatements)))
+        socket = PQsocket(handle.raw)
+        interrupt = ConnectionInterrupt(handle)
+        state = Mutex(State(
+            handle: handle, pipeline: PipelineProtocol(preparedStatements: configuration.preparedStatements)))
     }
 
-    deinit {
-        close(wakeRead)
-        close(wakeWrite)
-    }
-
-    /// Connects on a new thread and returns once the connection is ready (or throws libpq's reason).
+    /// Connects (on a thread of its own: connecting blocks) and returns once the connection is ready and its
+    /// socket is in the event loop, or throws libpq's reason.
     static func start(
         configuration: PostgresConfiguration,
         onNotification: (@Sendable (PostgresNotification) -> Void)? = nil,
         onTermination: @escaping @Sendable (PostgresError) -> Void = { _ in }
     ) async throws -> ConnectionWorker {
-        var fds: [Int32] = [0, 0]
-        // A socket pair, close-on-exec from birth, so no process spawned meanwhile inherits it.
-        let type = Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue | SOCK_NONBLOCK.rawValue)
-        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
-            throw PostgresError(code: .unableToConnect, message: "cannot create a wake-up pipe: errno \(errno)")
-        }
-        let worker = ConnectionWorker(
-            configuration: configuration, wakeRead: fds[0], wakeWrite: fds[1], onNotification: onNotification,
-            onTermination: onTermination)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let thread = Thread { worker.threadMain(ready: continuation) }
-            thread.name = "postgres-connection"
+        let handle = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<ConnectionHandle, any Error>) in
+            let thread = Thread { continuation.resume(with: ConnectionHandle.connect(configuration.connectParameters)) }
+            thread.name = "postgres-connect"
             thread.stackSize = 512 * 1024
             thread.start()
         }
+        let loop = ConnectionEventLoop.shared
+        let worker = ConnectionWorker(
+            configuration: configuration, handle: handle, loop: loop, onNotification: onNotification,
+            onTermination: onTermination)
+        guard let id = loop.add(worker, socket: worker.socket) else {
+            let error = PostgresError(code: .unableToConnect, message: "cannot watch the socket: errno \(errno)")
+            worker.finish { s, effects in worker.terminate(&s, error, &effects, notify: false) }
+            throw error
+        }
+        worker.registration.withLock { $0 = id }
         return worker
     }
 
-    /// Posts work; fails it at once when the connection is already dead or closed.
+    /// Sends the statement at once (or queues work behind an exclusive item); fails it at once when the
+    /// connection is already dead or closed.
     func submit(_ item: Item) {
-        let outcome: (wake: Bool, failure: PostgresError?) = mailbox.withLock { box in
-            if let failure = box.failure { return (false, failure) }
-            box.items.append(item)
-            return (box.items.count == 1, nil)
-        }
-        if let failure = outcome.failure {
-            item.fail(failure)
-        } else if outcome.wake {
-            wake()
+        finish { s, effects in
+            if let failure = s.failure {
+                effects.failures.append((item, failure))
+                return
+            }
+            s.pending.append(item)
+            advance(&s, &effects)
         }
     }
 
     /// Finishes the work already posted, then closes the connection.
     func shutdown() {
-        mailbox.withLock { $0.closing = true }
-        wake()
+        finish { s, effects in
+            s.closing = true
+            advance(&s, &effects)
+        }
     }
 
-    /// Returns once the connection's thread has ended, its libpq connection freed.
+    /// Returns once the connection is closed and libpq has freed it, with no thread of its own left in libpq.
     ///
-    /// A process must not exit while a connection thread is still inside libpq: OpenSSL's clean-up at exit frees
-    /// what a SCRAM handshake or a TLS connection in progress is using.
+    /// A process must not exit while a connection is still inside libpq: OpenSSL's clean-up at exit frees what a
+    /// SCRAM handshake or a TLS connection in progress is using.
     func waitUntilExited() async {
         await exited.wait()
     }
 
     /// Whether the connection has died or been closed.
     var isTerminated: Bool {
-        mailbox.withLock { $0.failure != nil }
+        state.withLock { $0.failure != nil }
     }
 
     /// For a process that stops after its drain timeout: asks the server to cancel the statement it runs for this
@@ -145,7 +160,7 @@ final class ConnectionWorker: @unchecked Sendable {
     /// answer). The work in flight fails, and a closing connection ends. Returns at once: `PQcancel` blocks, so
     /// this runs on a thread of its own.
     func abort(grace: Duration) {
-        guard let interrupt = interrupt.withLock({ $0 }) else { return }
+        let interrupt = interrupt
         let thread = Thread {
             let deadline = ContinuousClock.now + grace
             // When the server cannot even be asked, there is nothing to wait for.
@@ -161,104 +176,118 @@ final class ConnectionWorker: @unchecked Sendable {
     /// How often `abort` asks again for the statement running to be cancelled.
     static let abortInterval: Duration = .milliseconds(50)
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-    }
+    // MARK: - Called by the event loop
 
-    // MARK: - The thread
-
-    private func threadMain(ready: CheckedContinuation<Void, any Error>) {
-        confined.bindToCurrentThread()
-        serve(ready: ready)
-        // The handle is released (PQfinish done) by now: the process may exit without this thread in libpq.
-        exited.fire()
-    }
-
-    /// Connects, then runs the connection until it ends; the handle does not outlive this call.
-    private func serve(ready: CheckedContinuation<Void, any Error>) {
-        let handle: ConnectionHandle
-        switch ConnectionHandle.connect(configuration.connectParameters) {
-        case .success(let connected):
-            handle = connected
-        case .failure(let error):
-            terminate(error, notify: false)
-            ready.resume(throwing: error)
-            return
+    /// The socket is readable (or writable, or closed): sends what libpq still holds, reads every complete result
+    /// and runs the completions they finish.
+    func socketReady() {
+        finish { s, effects in
+            guard let handle = s.handle, !s.exclusive else { return }
+            let conn = handle.raw
+            let consumed = PQconsumeInput(conn) == 1
+            deliverNotifications(conn, &effects)
+            readResults(&s, handle, &effects)
+            if !consumed || handle.isBad {
+                terminate(&s, connectionLost(handle), &effects)
+                return
+            }
+            advance(&s, &effects)
         }
-        confined.value.handle = handle
-        interrupt.withLock { $0 = ConnectionInterrupt(handle) }
-        ready.resume()
-        runLoop(handle)
-        confined.value.handle = nil
     }
 
-    private func runLoop(_ handle: ConnectionHandle) {
-        let conn = handle.raw
-        let socket = PQsocket(conn)
-        while true {
-            let posted = mailbox.withLock { box -> (items: [Item], closing: Bool) in
-                defer { box.items.removeAll(keepingCapacity: true) }
-                return (box.items, box.closing)
-            }
-            let closing = posted.closing
-            confined.value.pending.append(contentsOf: posted.items)
-            if let error = sendPending(handle) {
-                terminate(error)
-                return
-            }
-            if closing, confined.value.pending.isEmpty, confined.value.pipeline.isIdle {
-                terminate(PostgresError(code: .connectionClosed, message: "the connection was closed"))
-                return
-            }
-            let flush = PQflush(conn)
-            if flush < 0 {
-                terminate(connectionLost(handle))
-                return
-            }
-            var fds = [
-                pollfd(fd: socket, events: Int16(POLLIN) | (flush == 1 ? Int16(POLLOUT) : 0), revents: 0),
-                pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
-            ]
-            let ready = poll(&fds, 2, pollTimeout())
-            if ready < 0, errno != EINTR {
-                terminate(PostgresError(code: .connectionFailure, message: "poll failed: errno \(errno)"))
-                return
-            }
-            if fds[1].revents != 0 { drainWakePipe() }
-            if fds[0].revents != 0 {
-                let consumed = PQconsumeInput(conn) == 1
-                deliverNotifications(conn)
-                readResults(handle)
-                if !consumed || handle.isBad {
-                    terminate(connectionLost(handle))
+    /// Drops the connection when the head statement's answer is overdue (a hung server or network).
+    func checkDeadline(now: ContinuousClock.Instant) {
+        guard let timeout = configuration.clientTimeout else { return }
+        finish { s, effects in
+            guard s.handle != nil, !s.exclusive, let since = s.pipeline.headSince, now >= since + timeout else { return }
+            terminate(&s, PostgresError(
+                code: .clientTimeout, message: "no answer from the server within \(timeout); connection dropped",
+                statement: s.pipeline.headLabel), &effects)
+        }
+    }
+
+    // MARK: - Steps
+
+    /// Runs `step` under the lock, then its effects outside it.
+    private func finish(_ step: (inout State, inout Effects) -> Void) {
+        let effects = state.withLock { s -> Effects in
+            var effects = Effects()
+            step(&s, &effects)
+            return effects
+        }
+        for (completion, outcome) in effects.completions { completion(outcome) }
+        for (item, error) in effects.failures { item.fail(error) }
+        for notification in effects.notifications { onNotification?(notification) }
+        if let (handle, run) = effects.exclusive { startExclusive(handle, run) }
+        if let error = effects.terminated { onTermination(error) }
+        // The handle was released under the lock: libpq has closed the connection by now.
+        if effects.exited { exited.fire() }
+    }
+
+    /// Sends the pending statements, hands the connection to an exclusive item once nothing is in flight, flushes,
+    /// and closes a closing connection that has nothing left to do.
+    private func advance(_ s: inout State, _ effects: inout Effects) {
+        guard let handle = s.handle, !s.exclusive else { return }
+        while let item = s.pending.first {
+            switch item {
+            case .statement(let sql, let completion):
+                let plan = s.pipeline.plan(sql)
+                if let error = send(sql, plan, on: handle.raw) {
+                    s.pipeline.unsent(sql, plan)
+                    terminate(&s, error, &effects)
                     return
                 }
-            }
-            if let deadline = headDeadline, ContinuousClock.now >= deadline {
-                terminate(PostgresError(
-                    code: .clientTimeout,
-                    message: "no answer from the server within \(configuration.clientTimeout!); connection dropped",
-                    statement: confined.value.pipeline.headLabel))
+                s.pipeline.sent(sql, plan, completion: completion, now: .now)
+                s.pending.removeFirst()
+            case .exclusive(let run, _):
+                guard s.pipeline.isIdle else { return flush(&s, handle, &effects) }
+                // Nothing is in flight, so every result (and the output buffer) has been consumed.
+                guard PQexitPipelineMode(handle.raw) == 1 else { return terminate(&s, connectionLost(handle), &effects) }
+                s.pending.removeFirst()
+                s.exclusive = true
+                loop.pause(socket)
+                effects.exclusive = (handle, run)
                 return
             }
         }
+        flush(&s, handle, &effects)
+        if s.closing, s.pending.isEmpty, s.pipeline.isIdle {
+            terminate(&s, PostgresError(code: .connectionClosed, message: "the connection was closed"), &effects)
+        }
     }
 
-    /// When the head statement's answer is overdue (nil: nothing in flight, or no client timeout).
-    private var headDeadline: ContinuousClock.Instant? {
-        guard let since = confined.value.pipeline.headSince, let timeout = configuration.clientTimeout else { return nil }
-        return since + timeout
+    /// Writes what libpq holds; when the socket takes only part of it, the event loop waits for room to write.
+    private func flush(_ s: inout State, _ handle: ConnectionHandle, _ effects: inout Effects) {
+        let flushed = PQflush(handle.raw)
+        if flushed < 0 { return terminate(&s, connectionLost(handle), &effects) }
+        let blocked = flushed == 1
+        guard blocked != s.watchingWrites, let id = registration.withLock({ $0 }) else { return }
+        s.watchingWrites = blocked
+        loop.watch(id, socket: socket, writable: blocked)
     }
 
-    private func pollTimeout() -> Int32 {
-        guard let deadline = headDeadline else { return -1 }
-        return Int32(clamping: max(1, ContinuousClock.now.duration(to: deadline).milliseconds + 1))
-    }
-
-    private func drainWakePipe() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(wakeRead, &buffer, buffer.count) > 0 {}
+    /// Runs an exclusive item in blocking mode on a thread of its own, then puts the connection back in pipeline
+    /// mode and in the event loop, and sends what queued up meanwhile.
+    private func startExclusive(_ handle: ConnectionHandle, _ run: @escaping @Sendable (ExclusiveAccess) -> Void) {
+        let thread = Thread { [self] in
+            PQsetnonblocking(handle.raw, 0)
+            run(ExclusiveAccess(handle: handle))
+            // A script's own commits are not pipelined statements: no warning of theirs may reach one.
+            handle.replicationWaitCancelled = false
+            let restored = !handle.isBad && PQsetnonblocking(handle.raw, 1) == 0
+                && PQenterPipelineMode(handle.raw) == 1
+            finish { s, effects in
+                s.exclusive = false
+                s.watchingWrites = false
+                guard restored, let id = registration.withLock({ $0 }), loop.resume(id, socket: socket) else {
+                    return terminate(&s, connectionLost(handle), &effects)
+                }
+                advance(&s, &effects)
+            }
+        }
+        thread.name = "postgres-exclusive"
+        thread.stackSize = 512 * 1024
+        thread.start()
     }
 
     private func connectionLost(_ handle: ConnectionHandle) -> PostgresError {
@@ -266,59 +295,31 @@ final class ConnectionWorker: @unchecked Sendable {
         return PostgresError(code: .connectionFailure, message: message.isEmpty ? "connection to the server lost" : message)
     }
 
-    /// Fails everything in flight and queued, refuses later work, and tells the owner.
+    /// Fails everything in flight and queued, refuses later work, takes the socket out of the event loop, closes
+    /// the connection, and tells the owner.
     ///
     /// Statements that were never sent fail with `connectionDoesNotExist` (08003), so a caller knows they can be
     /// retried on another connection without risk of running twice.
-    private func terminate(_ error: PostgresError, notify: Bool = true) {
+    private func terminate(_ s: inout State, _ error: PostgresError, _ effects: inout Effects, notify: Bool = true) {
         var unsent = error
         if unsent.isConnectionFailure { unsent.code = .connectionDoesNotExist }
-        let late = mailbox.withLock { box -> [Item] in
-            if box.failure == nil { box.failure = unsent }
-            defer { box.items.removeAll() }
-            return box.items
-        }
-        for (completion, outcome) in confined.value.pipeline.failAll(error) { completion(outcome) }
-        while let item = confined.value.pending.popFirst() { item.fail(unsent) }
-        for item in late { item.fail(unsent) }
-        interrupt.withLock { $0?.detachSocket() }
-        confined.value.handle = nil
-        if notify { onTermination(error) }
+        if s.failure == nil { s.failure = unsent }
+        effects.completions += s.pipeline.failAll(error)
+        while let item = s.pending.popFirst() { effects.failures.append((item, unsent)) }
+        guard let handle = s.handle else { return }
+        interrupt.detachSocket()
+        // libpq closes the socket itself when it finds the connection broken, and the kernel then drops it from
+        // the epoll set; its number may already belong to a new connection, whose watch must not be removed.
+        if !s.exclusive, PQsocket(handle.raw) >= 0 { loop.pause(socket) }
+        if let id = registration.withLock({ $0 }) { loop.remove(id) }
+        s.handle = nil
+        effects.exited = true
+        if notify { effects.terminated = error }
     }
 
     // MARK: - Sending
 
-    /// Sends every pending statement; an exclusive item waits until nothing is in flight, then runs.
-    private func sendPending(_ handle: ConnectionHandle) -> PostgresError? {
-        while let item = confined.value.pending.first {
-            switch item {
-            case .statement(let sql, let completion):
-                let plan = confined.value.pipeline.plan(sql)
-                if let error = send(sql, plan, on: handle.raw) {
-                    confined.value.pipeline.unsent(sql, plan)
-                    return error
-                }
-                confined.value.pipeline.sent(sql, plan, completion: completion, now: .now)
-            case .exclusive(let run, _):
-                guard confined.value.pipeline.isIdle else { return nil }
-                // Nothing is in flight, so every result (and the output buffer) has been consumed.
-                guard PQexitPipelineMode(handle.raw) == 1 else { return connectionLost(handle) }
-                PQsetnonblocking(handle.raw, 0)
-                run(ExclusiveAccess(handle: handle))
-                // A script's own commits are not pipelined statements: no warning of theirs may reach one.
-                handle.replicationWaitCancelled = false
-                if handle.isBad { confined.value.pending.removeFirst(); return connectionLost(handle) }
-                guard PQsetnonblocking(handle.raw, 1) == 0, PQenterPipelineMode(handle.raw) == 1 else {
-                    confined.value.pending.removeFirst()
-                    return connectionLost(handle)
-                }
-            }
-            confined.value.pending.removeFirst()
-        }
-        return nil
-    }
-
-    /// Queues one statement as `plan` says, and its sync point; nil when libpq took it.
+    /// Queues one statement as `plan` says, and its sync point (which writes to the socket); nil when libpq took it.
     private func send(_ sql: SQL, _ plan: PipelineProtocol.SendPlan, on conn: OpaquePointer) -> PostgresError? {
         configuration.onStatement?(sql)
         let types = sql.binds.map { Oid($0.type.rawValue) }
@@ -345,11 +346,11 @@ final class ConnectionWorker: @unchecked Sendable {
 
     // MARK: - Receiving
 
-    /// Hands every complete result to the pipeline, in order, and runs the completions it finishes.
-    private func readResults(_ handle: ConnectionHandle) {
+    /// Hands every complete result to the pipeline, in order, and collects the completions it finishes.
+    private func readResults(_ s: inout State, _ handle: ConnectionHandle, _ effects: inout Effects) {
         let conn = handle.raw
         var nullsInARow = 0
-        while !confined.value.pipeline.isIdle, PQisBusy(conn) == 0 {
+        while !s.pipeline.isIdle, PQisBusy(conn) == 0 {
             guard let result = PQgetResult(conn) else {
                 // The end of one statement's results; two in a row means nothing more has arrived.
                 nullsInARow += 1
@@ -359,7 +360,7 @@ final class ConnectionWorker: @unchecked Sendable {
             nullsInARow = 0
             if handle.replicationWaitCancelled {
                 handle.replicationWaitCancelled = false
-                confined.value.pipeline.headCommitNotReplicated()
+                s.pipeline.headCommitNotReplicated()
             }
             let event: PipelineProtocol.Event
             switch PQresultStatus(result) {
@@ -372,20 +373,19 @@ final class ConnectionWorker: @unchecked Sendable {
                 PQclear(result)
                 event = .aborted
             default:
-                event = .error(handle.error(from: result, statement: confined.value.pipeline.headLabel))
+                event = .error(handle.error(from: result, statement: s.pipeline.headLabel))
                 PQclear(result)
             }
-            if let (completion, outcome) = confined.value.pipeline.receive(event, now: .now) { completion(outcome) }
+            if let finished = s.pipeline.receive(event, now: .now) { effects.completions.append(finished) }
         }
     }
 
-    private func deliverNotifications(_ conn: OpaquePointer) {
+    private func deliverNotifications(_ conn: OpaquePointer, _ effects: inout Effects) {
         while let notify = PQnotifies(conn) {
-            let notification = PostgresNotification(
+            effects.notifications.append(PostgresNotification(
                 channel: String(cString: notify.pointee.relname), payload: String(cString: notify.pointee.extra),
-                processID: notify.pointee.be_pid)
+                processID: notify.pointee.be_pid))
             PQfreemem(notify)
-            onNotification?(notification)
         }
     }
 }

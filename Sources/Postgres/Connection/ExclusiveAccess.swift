@@ -2,7 +2,8 @@ import CLibPQ
 
 /// Blocking operations that need a connection to themselves, outside pipeline mode.
 ///
-/// Only the connection's own thread creates one, when nothing else is in flight on it.
+/// Only the connection's worker creates one, on the thread that runs the exclusive item, when nothing else is in
+/// flight on the connection.
 struct ExclusiveAccess {
     let handle: ConnectionHandle
 

@@ -5,8 +5,8 @@ import DequeModule
 ///
 /// The driver (`ConnectionWorker`) asks it how to send the next statement (prepare it now, run it by name, or send
 /// it unprepared), tells it what was sent, and feeds it every result in arrival order; it answers which
-/// completions to call. Kept apart from the thread, the socket and `poll` so that it is unit-tested without a
-/// server (`PipelineProtocolTests`), and so that another driver (the event loop's) can reuse it unchanged.
+/// completions to call. Kept apart from the lock, the socket and the event loop so that it is unit-tested without
+/// a server (`PipelineProtocolTests`), and so that a driver can be replaced without touching it.
 ///
 /// Each statement is followed by its own sync point, so one failure never spoils its neighbours: a result list
 /// per statement ends with `PIPELINE_SYNC`.

@@ -1,4 +1,4 @@
-/// One connection to PostgreSQL, on a thread of its own; statements from concurrent callers are pipelined on it.
+/// One connection to PostgreSQL; statements from concurrent callers are pipelined on it.
 ///
 /// Most code borrows connections from a `PostgresPool` instead of making its own.
 public final class PostgresConnection: Sendable {
@@ -10,8 +10,8 @@ public final class PostgresConnection: Sendable {
 
     /// Connects, or throws libpq's reason as a `PostgresError` (code `08001`).
     ///
-    /// - Parameter onNotification: called on the connection's thread for each `NOTIFY` on a channel this
-    ///   connection `LISTEN`s to.
+    /// - Parameter onNotification: called on the connections' event loop thread for each `NOTIFY` on a channel
+    ///   this connection `LISTEN`s to.
     public static func connect(
         _ configuration: PostgresConfiguration,
         onNotification: (@Sendable (PostgresNotification) -> Void)? = nil,
@@ -22,7 +22,7 @@ public final class PostgresConnection: Sendable {
                 configuration: configuration, onNotification: onNotification, onTermination: onTermination))
     }
 
-    /// Connects, runs `body` with the connection alone, then closes it and waits for its thread to end, whether
+    /// Connects, runs `body` with the connection alone, then closes it and waits until libpq has freed it, whether
     /// `body` returned or threw: for one-off work (migrations, start-up checks) in processes that may exit soon.
     public static func withConnection<T: Sendable>(
         _ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T
@@ -79,8 +79,8 @@ public final class PostgresConnection: Sendable {
         worker.shutdown()
     }
 
-    /// Closes the connection and returns once its thread has ended and libpq has freed it: call it before the
-    /// process exits (OpenSSL's clean-up at exit must not run under a connection still in libpq).
+    /// Closes the connection and returns once libpq has freed it: call it before the process exits (OpenSSL's
+    /// clean-up at exit must not run under a connection still in libpq).
     public func closeAndWait() async {
         worker.shutdown()
         await worker.waitUntilExited()

@@ -63,7 +63,7 @@ public final class PostgresPool: Sendable {
         var connections: [Int: PostgresConnection] = [:]
         var waiters: [Int: CancellableContinuation<Grant>] = [:]
         var timers: [Int: Task<Void, Never>] = [:]
-        /// Every connection whose thread has not ended yet, open or closing.
+        /// Every connection libpq has not freed yet, open or closing.
         var living: [Int: PostgresConnection] = [:]
     }
 
@@ -145,7 +145,7 @@ public final class PostgresPool: Sendable {
         update { machine, _, _ in machine.close() }
     }
 
-    /// Closes the pool and returns once none of its connection threads is left (connects in progress ended, every
+    /// Closes the pool and returns once none of its connections is left (connects in progress ended, every
     /// connection freed by libpq): call it before the process exits, whose OpenSSL clean-up must not run under a
     /// connection still in libpq.
     public func closeAndWait() async {

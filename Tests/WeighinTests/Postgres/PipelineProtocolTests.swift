@@ -120,31 +120,3 @@ struct PipelineProtocolTests {
         return error.code
     }
 }
-
-/// The debug-build check behind a connection's thread-confined state.
-@Suite("Postgres: thread-confined state")
-struct ThreadConfinedTests {
-    /// A box that lets a test hand confined state to another thread on purpose.
-    final class Box: @unchecked Sendable {
-        var confined = ThreadConfined(0)
-    }
-
-    @Test func theOwningThreadReadsAndWrites() {
-        var confined = ThreadConfined([1])
-        confined.bindToCurrentThread()
-        confined.value.append(2)
-        #expect(confined.value == [1, 2])
-    }
-
-    #if DEBUG
-    @Test func touchingItFromAnotherThreadStopsADebugBuild() async {
-        await #expect(processExitsWith: .failure) {
-            let box = Box()
-            box.confined.bindToCurrentThread()
-            let other = Thread { _ = box.confined.value }
-            other.start()
-            try? await Task.sleep(for: .seconds(5))
-        }
-    }
-    #endif
-}

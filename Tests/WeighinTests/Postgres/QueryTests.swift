@@ -205,6 +205,32 @@ struct QueryTests {
         #expect(try await pool.query("SELECT 1 AS one").count == 1)
     }
 
+    /// 32 MiB of parameters do not fit the socket at once: the event loop sends the rest as the server reads it,
+    /// while small statements keep flowing on the same connection.
+    @Test func aStatementLargerThanTheSocketBufferIsSentInParts() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 1)
+        let big = String(repeating: "w", count: 32 << 20)
+        async let small = pool.query("SELECT 1 AS one")
+        let rows = try await pool.query("SELECT length(\(big)) AS n, md5(\(big)) = md5(repeat('w', \(32 << 20)::int)) AS same")
+        #expect(try rows[0].decode(Int.self, column: "n") == 32 << 20)
+        #expect(try rows[0].decode(Bool.self, column: "same"))
+        #expect(try await small.count == 1)
+    }
+
+    /// A server that never answers (no statement timeout) costs the caller its client timeout, not forever: the
+    /// event loop drops the connection, and the pool opens a new one.
+    @Test func anOverdueAnswerDropsTheConnectionAfterTheClientTimeout() async throws {
+        let url = try await TestCluster.makeDatabase(migrated: false)
+        let pool = PostgresPool(configuration: .init(
+            connection: try PostgresConfiguration(conninfo: url, clientTimeout: .milliseconds(500)), size: 1))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT pg_sleep(30)") }
+        #expect(error?.code == .clientTimeout)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(try await pool.query("SELECT 1 AS one").count == 1)
+        await pool.closeAndWait()
+    }
+
     @Test func badURLsFailWithLibpqsReason() throws {
         let error = #expect(throws: PostgresError.self) {
             try PostgresConfiguration(conninfo: "postgres://user:secret@host/db?no_such_option=1")
