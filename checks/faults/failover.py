@@ -16,12 +16,12 @@ tuned, promotes the secondary; then node1's pg_autoctl is started again, recover
 the new primary's secondary (pg_rewind if it must).
 
 Why the whole node and not the postmaster alone (as until 2026-12-03): the node's pg_autoctl then restarts
-PostgreSQL within 1-2 s, racing the monitor. In 2 of 13 runs that day (with the hop-free driver of issue 16, not
-merged) the restarted primary won: once node1 stayed the primary and no failover happened, and once a write
-answered 201 by the restarted node1 (1.67 s after the kill, before the promotion at 2.11 s) was missing on the new
-primary afterwards. Whether that loss is the formation's (a primary restarted while its standby is promoted) or
-that driver's is not established (the same build lost one acknowledged write in sigkill.py once); docs/SCALING.md
-writes the window down as not covered. Checks:
+PostgreSQL within 1-2 s, racing the monitor. In 2 of 13 runs that day the restarted primary won: once node1
+stayed the primary and no failover happened, and once a write answered 201 by the restarted node1 (1.67 s after the
+kill, before the promotion at 2.11 s) was missing on the new primary afterwards. That loss may have been the pool's
+lending race fixed on 2026-12-04 (a statement run inside another request's transaction that then rolled back),
+which lost writes in sigkill.py with the same build; it is not re-established. docs/SCALING.md writes the window
+down as not covered. Checks:
   - before the kill, reads went to the standby (weighin's `weighin_db_reads{target="replica"}`);
   - the monitor promotes the secondary, and weighin's first successful write after the kill comes within 15 s,
     without restarting weighin (figure: seconds from the kill to that write); writes sent 2 s after the
