@@ -1,5 +1,6 @@
 import Testing
 
+@testable import LoadTest
 @testable import Postgres
 
 /// The pool's decisions, without a database: each event at a made-up instant, and the actions it returns.
@@ -110,6 +111,56 @@ struct PoolStateMachineTests {
         let expired = pool.expire(borrower, now: t0, isOpen: allOpen)
         #expect(expired.failures.map(\.waiter) == [borrower])
         #expect(expired.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
+    }
+
+    /// Random statements and borrowers on three connections: a connection is lent only with no statement granted on
+    /// it outstanding, gets no statement while lent, and every caller is served in the end.
+    ///
+    /// A statement granted but not yet sent when its connection is lent would be sent after the borrower's BEGIN and
+    /// run inside its transaction (answered as done, gone with a rollback): the invariant is what prevents it.
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func neverLendsAConnectionWithAStatementOutstandingAndServesEveryone(seed: UInt64) {
+        var random = FastRandom(seed: seed)
+        var (pool, _) = opened(3, size: 3, depth: 3)
+        var statements: [Int: Int] = [:]  // slot -> statements granted and not given back
+        var lent: Set<Int> = []
+        var outstanding: [(slot: Int, demand: Machine.Demand)] = []
+        var waiting = 0
+        var violations: [String] = []
+        func apply(_ actions: Machine.Actions) {
+            for grant in actions.grants {
+                waiting -= 1
+                if lent.contains(grant.slot) { violations.append("\(grant.demand) granted on lent slot \(grant.slot)") }
+                switch grant.demand {
+                case .exclusive:
+                    if statements[grant.slot, default: 0] > 0 {
+                        violations.append("slot \(grant.slot) lent with \(statements[grant.slot]!) statements outstanding")
+                    }
+                    lent.insert(grant.slot)
+                case .shared:
+                    statements[grant.slot, default: 0] += 1
+                }
+                outstanding.append((grant.slot, grant.demand))
+            }
+        }
+        func giveBack(_ index: Int) {
+            let (slot, demand) = outstanding.remove(at: index)
+            if demand == .exclusive { lent.remove(slot) } else { statements[slot]! -= 1 }
+            apply(pool.release(slot, demand, now: t0, isOpen: allOpen))
+        }
+        for _ in 0..<2_000 {
+            if waiting < 4, outstanding.isEmpty || random.next(below: 2) == 0 {
+                waiting += 1
+                apply(pool.acquire(pool.makeWaiterID(), random.next(below: 4) == 0 ? .exclusive : .shared, now: t0,
+                                   isOpen: allOpen))
+            } else if !outstanding.isEmpty {
+                giveBack(random.next(below: outstanding.count))
+            }
+        }
+        while !outstanding.isEmpty { giveBack(0) }
+        #expect(violations.isEmpty, "\(violations.prefix(3))")
+        #expect(waiting == 0, "every caller was served")
+        #expect(pool.statistics == .init(idle: 3, busy: 0, connecting: 0, waiting: 0))
     }
 
     @Test func aSlowAnswerDropsTheDepthToOneAndFastAnswersDoubleItBack() {

@@ -49,42 +49,6 @@ struct PoolTests {
         #expect(try rows[0].decode(Int.self, column: "s") == (1...50).reduce(0, +) - (1...10).map { $0 * 5 }.reduce(0, +))
     }
 
-    /// A statement granted a place on a connection just before that connection is lent to a transaction must not
-    /// be sent after the transaction's BEGIN: it would run inside it, be answered as done, and vanish with the
-    /// rollback (seen as acknowledged writes lost when weighin was killed mid-load).
-    @Test func noAnsweredStatementRunsInsideAnotherCallersRolledBackTransaction() async throws {
-        let pool = try await TestCluster.makePool(migrated: false, size: 1, acquireTimeout: .seconds(30))
-        try await pool.query("CREATE TABLE ledger (n int NOT NULL)")
-        struct RolledBack: Error {}
-        // Callers that insert and callers whose transactions roll back, side by side on one connection.
-        let answered = try await withThrowingTaskGroup(of: [Int].self) { group in
-            for caller in 0..<24 {
-                group.addTask {
-                    var mine: [Int] = []
-                    for round in 0..<60 {
-                        let n = caller * 1000 + round + 1
-                        if caller % 2 == 0 {
-                            try await pool.query("INSERT INTO ledger VALUES (\(n))")
-                            mine.append(n)
-                        } else {
-                            do {
-                                try await pool.withTransaction { connection in
-                                    try await connection.query("INSERT INTO ledger VALUES (\(-n))")
-                                    throw RolledBack()
-                                }
-                            } catch is RolledBack {}
-                        }
-                    }
-                    return mine
-                }
-            }
-            return try await group.reduce(into: [Int]()) { $0 += $1 }
-        }
-        let rows = try await pool.query("SELECT n FROM ledger ORDER BY n")
-        let stored = try rows.map { try $0.decode(Int.self, column: "n") }
-        #expect(stored == answered.sorted(), "every answered insert is stored, and nothing rolled back is")
-    }
-
     /// Lends the pool's only connection to a task that sleeps `seconds` on it; returns once it is lent, or throws
     /// what kept it from being lent.
     ///
