@@ -16,10 +16,11 @@ struct PoolStateMachine {
     enum Demand: Sendable {
         /// A pipelined statement: any connection that is not lent out and has room in its pipeline.
         case shared
-        /// A lent connection: one that is not lent out and has nothing in flight.
+        /// A lent connection: one that is not lent out and has no statement granted on it still unsent.
         ///
-        /// Nothing, including statements granted but not yet sent: a statement sent after the borrower's `BEGIN`
-        /// would run inside its transaction and be lost with its rollback, though answered as done.
+        /// Statements already sent are fine (the borrower's `BEGIN` queues behind them on the connection), but one
+        /// granted and sent after the `BEGIN` would run inside the borrower's transaction and vanish with its
+        /// rollback, though answered as done.
         case exclusive
     }
 
@@ -78,8 +79,10 @@ struct PoolStateMachine {
         /// How many statements this connection may carry now: one after a slow answer (statements are likely
         /// waiting on a lock), doubling back to the configured depth as answers come fast again.
         var depthLimit: Int
+        /// Statements granted whose callers have not handed them to the connection yet (`sent`).
+        var unsent = 0
         /// Set while the connection drains for a waiting borrower: it takes no new statement, and is lent once the
-        /// ones granted are answered (so that a stream of statements cannot keep a borrower waiting forever).
+        /// ones granted are sent (so that a stream of statements cannot keep a borrower waiting forever).
         var draining = false
 
         var inflight: Int { started.count }
@@ -163,6 +166,27 @@ struct PoolStateMachine {
         return actions
     }
 
+    /// A statement granted on `slotID` has been handed to its connection, in order: a borrower's `BEGIN` can no
+    /// longer overtake it.
+    mutating func sent(_ slotID: SlotID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+        var actions = Actions()
+        guard let index = slots.firstIndex(where: { $0.id == slotID }) else { return actions }
+        slots[index].unsent -= 1
+        if slots[index].unsent == 0, slots[index].draining { serveWaiters(&actions, now: now, isOpen: isOpen) }
+        return actions
+    }
+
+    /// A statement granted on `slotID` will never be sent (its caller was cancelled first): its place is free.
+    mutating func abandoned(_ slotID: SlotID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+        if let index = slots.firstIndex(where: { $0.id == slotID }) {
+            slots[index].unsent -= 1
+            slots[index].started.removeLast()
+        }
+        var actions = Actions()
+        serveWaiters(&actions, now: now, isOpen: isOpen)
+        return actions
+    }
+
     /// A waiter's timer fired: it fails with `poolTimeout` if it still waits.
     mutating func expire(_ waiter: WaiterID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
         var actions = Actions()
@@ -234,7 +258,7 @@ struct PoolStateMachine {
 
     /// The best connection for `demand`, open and not lent out: for a statement, one not draining, with room in its
     /// pipeline, not stalled behind a slow statement, with the fewest statements in flight; for a borrower, one with
-    /// nothing in flight, a drained one first.
+    /// no statement unsent, a drained one first, then the least busy.
     private func pick(_ demand: Demand, now: Instant, isOpen: (SlotID) -> Bool) -> Int? {
         var best: Int?
         let stalledBefore = now - configuration.stallThreshold
@@ -245,8 +269,13 @@ struct PoolStateMachine {
                 if let oldest = slot.started.first, oldest < stalledBefore { continue }
                 if best == nil || slot.inflight < slots[best!].inflight { best = index }
             case .exclusive:
-                if slot.inflight > 0 { continue }
-                if best == nil || (slot.draining && !slots[best!].draining) { best = index }
+                if slot.unsent > 0 { continue }
+                guard let chosen = best else {
+                    best = index
+                    continue
+                }
+                let other = slots[chosen]
+                if slot.draining != other.draining ? slot.draining : slot.inflight < other.inflight { best = index }
             }
         }
         return best
@@ -256,6 +285,7 @@ struct PoolStateMachine {
         switch demand {
         case .shared:
             slots[index].started.append(now)
+            slots[index].unsent += 1
         case .exclusive:
             slots[index].lent = true
             slots[index].draining = false

@@ -186,9 +186,12 @@ public final class PostgresPool: Sendable {
                         release(grant.slot, demand: .shared)
                         box.resume(with: result.map(PostgresRows.init).mapError { $0 })
                     }))
+                update { machine, _, isOpen in machine.sent(grant.slot, now: .now, isOpen: isOpen) }
             }
         } catch is CancellationError {
-            if submission.withLock({ $0.claim(.abandoned) }) { release(grant.slot, demand: .shared) }
+            if submission.withLock({ $0.claim(.abandoned) }) {
+                update { machine, _, isOpen in machine.abandoned(grant.slot, now: .now, isOpen: isOpen) }
+            }
             throw CancellationError()
         }
     }
@@ -295,8 +298,12 @@ public final class PostgresPool: Sendable {
             Task { await connect(slotID: id) }
         }
         for connection in work.closes { connection.close() }
+        // A caller cancelled meanwhile gives its grant back: a statement it will never send, or a lent connection.
         for (continuation, grant, demand) in work.grants where !continuation.resume(with: .success(grant)) {
-            release(grant.slot, demand: demand)  // its caller was cancelled meanwhile
+            switch demand {
+            case .shared: update { machine, _, isOpen in machine.abandoned(grant.slot, now: .now, isOpen: isOpen) }
+            case .exclusive: release(grant.slot, demand: .exclusive)
+            }
         }
         for (continuation, error) in work.failures { continuation.resume(with: .failure(error)) }
     }

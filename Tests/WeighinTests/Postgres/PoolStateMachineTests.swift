@@ -71,34 +71,45 @@ struct PoolStateMachineTests {
         #expect(back.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
     }
 
-    @Test func aBorrowerWaitsForABusyConnectionToDrainWhichTakesNoNewStatementsMeanwhile() {
+    @Test func aBorrowerWaitsUntilTheStatementsGrantedOnItsConnectionAreSentAndNoNewOneIsGrantedMeanwhile() {
         var (pool, slots) = opened(1, size: 1)
         _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
         let borrower = pool.makeWaiterID()
         #expect(pool.acquire(borrower, .exclusive, now: t0, isOpen: allOpen).grants.isEmpty,
-                "a statement granted but perhaps not yet sent would land inside the borrower's transaction")
+                "a statement granted but not yet sent would land inside the borrower's transaction")
         let statement = pool.makeWaiterID()
         #expect(pool.acquire(statement, .shared, now: t0, isOpen: allOpen).grants.isEmpty, "the connection drains")
-        let drained = pool.release(slots[0], .shared, now: t0, isOpen: allOpen)
-        #expect(drained.grants == [.init(waiter: borrower, slot: slots[0], demand: .exclusive)])
+        let sent = pool.sent(slots[0], now: t0, isOpen: allOpen)
+        #expect(sent.grants == [.init(waiter: borrower, slot: slots[0], demand: .exclusive)],
+                "lent while the statement is still answered: the BEGIN queues behind it")
+        _ = pool.release(slots[0], .shared, now: t0, isOpen: allOpen)
         let back = pool.release(slots[0], .exclusive, now: t0, isOpen: allOpen)
         #expect(back.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
     }
 
-    @Test func aBorrowerTakesAnIdleConnectionAndOnlyOneConnectionDrainsPerBorrower() {
+    @Test func aBorrowerTakesAConnectionWithNothingUnsentAndOnlyOneConnectionDrainsPerBorrower() {
         var (pool, slots) = opened(3, size: 3)
-        for _ in 0..<2 { _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen) }
-        let busy = [slots[0], slots[1]]
-        #expect(pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen).grants.map(\.slot) == [slots[2]])
+        for _ in 0..<3 {
+            let granted = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen).grants[0].slot
+            _ = pool.sent(granted, now: t0, isOpen: allOpen)
+        }
+        // Two more statements, granted and not sent yet, on two of the three connections.
+        let unsent = (0..<2).map { _ in pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen).grants[0].slot }
+        #expect(Set(unsent).count == 2)
+        let free = slots.first { !unsent.contains($0) }!
+        let lent = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
+        #expect(lent.grants.map(\.slot) == [free], "its statement in flight was sent: the BEGIN queues behind it")
         let borrower = pool.makeWaiterID()
-        _ = pool.acquire(borrower, .exclusive, now: t0, isOpen: allOpen)
-        // One of the two busy connections drains; the other still takes statements.
+        #expect(pool.acquire(borrower, .exclusive, now: t0, isOpen: allOpen).grants.isEmpty)
+        // One of the two drains for the borrower; the other still takes statements.
         let statement = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
         #expect(statement.grants.count == 1)
         let open = statement.grants[0].slot
-        let drainingSlot = busy.first { $0 != open }!
-        let drained = pool.release(drainingSlot, .shared, now: t0, isOpen: allOpen)
-        #expect(drained.grants == [.init(waiter: borrower, slot: drainingSlot, demand: .exclusive)])
+        let draining = unsent.first { $0 != open }!
+        #expect(unsent.contains(open))
+        #expect(pool.sent(open, now: t0, isOpen: allOpen).grants.isEmpty, "the borrower waits for the draining one")
+        let drained = pool.sent(draining, now: t0, isOpen: allOpen)
+        #expect(drained.grants == [.init(waiter: borrower, slot: draining, demand: .exclusive)])
     }
 
     @Test func aConnectionDrainingForABorrowerWhoGaveUpTakesStatementsAgain() {
@@ -113,18 +124,30 @@ struct PoolStateMachineTests {
         #expect(expired.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
     }
 
-    /// Random statements and borrowers on three connections: a connection is lent only with no statement granted on
-    /// it outstanding, gets no statement while lent, and every caller is served in the end.
+    @Test func anAbandonedStatementFreesItsPlaceForABorrower() {
+        var (pool, slots) = opened(1, size: 1)
+        _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        let borrower = pool.makeWaiterID()
+        _ = pool.acquire(borrower, .exclusive, now: t0, isOpen: allOpen)
+        let abandoned = pool.abandoned(slots[0], now: t0, isOpen: allOpen)
+        #expect(abandoned.grants == [.init(waiter: borrower, slot: slots[0], demand: .exclusive)])
+        _ = pool.release(slots[0], .exclusive, now: t0, isOpen: allOpen)
+        #expect(pool.statistics == .init(idle: 1, busy: 0, connecting: 0, waiting: 0))
+    }
+
+    /// Random statements (granted, sent, answered, some abandoned) and borrowers on three connections: no statement
+    /// is sent on a lent connection, no connection is lent with a statement unsent, and every caller is served.
     ///
-    /// A statement granted but not yet sent when its connection is lent would be sent after the borrower's BEGIN and
-    /// run inside its transaction (answered as done, gone with a rollback): the invariant is what prevents it.
+    /// A statement sent after a borrower's BEGIN runs inside its transaction (answered as done, gone with a
+    /// rollback): this is the invariant that prevents it.
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
-    func neverLendsAConnectionWithAStatementOutstandingAndServesEveryone(seed: UInt64) {
+    func neverSendsAStatementOnALentConnectionAndServesEveryone(seed: UInt64) {
         var random = FastRandom(seed: seed)
         var (pool, _) = opened(3, size: 3, depth: 3)
-        var statements: [Int: Int] = [:]  // slot -> statements granted and not given back
         var lent: Set<Int> = []
-        var outstanding: [(slot: Int, demand: Machine.Demand)] = []
+        var unsent: [Int] = []  // slots of statements granted, not sent yet
+        var answering: [Int] = []  // slots of statements sent, not answered yet
+        var borrowed: [Int] = []
         var waiting = 0
         var violations: [String] = []
         func apply(_ actions: Machine.Actions) {
@@ -133,31 +156,51 @@ struct PoolStateMachineTests {
                 if lent.contains(grant.slot) { violations.append("\(grant.demand) granted on lent slot \(grant.slot)") }
                 switch grant.demand {
                 case .exclusive:
-                    if statements[grant.slot, default: 0] > 0 {
-                        violations.append("slot \(grant.slot) lent with \(statements[grant.slot]!) statements outstanding")
-                    }
+                    if unsent.contains(grant.slot) { violations.append("slot \(grant.slot) lent with a statement unsent") }
                     lent.insert(grant.slot)
+                    borrowed.append(grant.slot)
                 case .shared:
-                    statements[grant.slot, default: 0] += 1
+                    unsent.append(grant.slot)
                 }
-                outstanding.append((grant.slot, grant.demand))
             }
         }
-        func giveBack(_ index: Int) {
-            let (slot, demand) = outstanding.remove(at: index)
-            if demand == .exclusive { lent.remove(slot) } else { statements[slot]! -= 1 }
-            apply(pool.release(slot, demand, now: t0, isOpen: allOpen))
-        }
-        for _ in 0..<2_000 {
-            if waiting < 4, outstanding.isEmpty || random.next(below: 2) == 0 {
+        for _ in 0..<3_000 {
+            switch random.next(below: 5) {
+            case 0 where waiting < 4, 1 where waiting < 4:
                 waiting += 1
                 apply(pool.acquire(pool.makeWaiterID(), random.next(below: 4) == 0 ? .exclusive : .shared, now: t0,
                                    isOpen: allOpen))
-            } else if !outstanding.isEmpty {
-                giveBack(random.next(below: outstanding.count))
+            case 2 where !unsent.isEmpty:
+                let slot = unsent.remove(at: random.next(below: unsent.count))
+                if lent.contains(slot) { violations.append("a statement sent on lent slot \(slot)") }
+                if random.next(below: 10) == 0 {
+                    apply(pool.abandoned(slot, now: t0, isOpen: allOpen))
+                } else {
+                    answering.append(slot)
+                    apply(pool.sent(slot, now: t0, isOpen: allOpen))
+                }
+            case 3 where !answering.isEmpty:
+                let slot = answering.remove(at: random.next(below: answering.count))
+                apply(pool.release(slot, .shared, now: t0, isOpen: allOpen))
+            case 4 where !borrowed.isEmpty:
+                let slot = borrowed.remove(at: random.next(below: borrowed.count))
+                lent.remove(slot)
+                apply(pool.release(slot, .exclusive, now: t0, isOpen: allOpen))
+            default:
+                break
             }
         }
-        while !outstanding.isEmpty { giveBack(0) }
+        while !(unsent.isEmpty && answering.isEmpty && borrowed.isEmpty) {
+            if let slot = unsent.popLast() {
+                answering.append(slot)
+                apply(pool.sent(slot, now: t0, isOpen: allOpen))
+            } else if let slot = answering.popLast() {
+                apply(pool.release(slot, .shared, now: t0, isOpen: allOpen))
+            } else if let slot = borrowed.popLast() {
+                lent.remove(slot)
+                apply(pool.release(slot, .exclusive, now: t0, isOpen: allOpen))
+            }
+        }
         #expect(violations.isEmpty, "\(violations.prefix(3))")
         #expect(waiting == 0, "every caller was served")
         #expect(pool.statistics == .init(idle: 3, busy: 0, connecting: 0, waiting: 0))
