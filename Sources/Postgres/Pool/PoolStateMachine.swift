@@ -192,7 +192,10 @@ struct PoolStateMachine {
         var actions = Actions()
         guard let index = waiters.firstIndex(where: { $0.id == waiter }) else { return actions }
         waiters.remove(at: index)
-        if !isClosed { serveWaiters(&actions, now: now, isOpen: isOpen) }
+        if !isClosed {
+            drainForBorrowers(isOpen: isOpen)  // before serving: a connection drained for this borrower is free again
+            serveWaiters(&actions, now: now, isOpen: isOpen)
+        }
         actions.failures.append(Failure(waiter: waiter, error: PostgresError(
             code: .poolTimeout,
             message: "no database connection became free within \(configuration.acquireTimeout)")))
@@ -270,15 +273,15 @@ struct PoolStateMachine {
                 if best == nil || slot.inflight < slots[best!].inflight { best = index }
             case .exclusive:
                 if slot.unsent > 0 { continue }
-                guard let chosen = best else {
-                    best = index
-                    continue
-                }
-                let other = slots[chosen]
-                if slot.draining != other.draining ? slot.draining : slot.inflight < other.inflight { best = index }
+                if best == nil || Self.lendingOrder(slot) < Self.lendingOrder(slots[best!]) { best = index }
             }
         }
         return best
+    }
+
+    /// Which connection a borrower prefers, lowest first: one drained for a borrower, then the least busy.
+    private static func lendingOrder(_ slot: Slot) -> (Int, Int) {
+        (slot.draining ? 0 : 1, slot.inflight)
     }
 
     private mutating func take(_ index: Int, _ demand: Demand, now: Instant) -> SlotID {
@@ -318,7 +321,6 @@ struct PoolStateMachine {
     }
 
     private mutating func serveWaiters(_ actions: inout Actions, now: Instant, isOpen: (SlotID) -> Bool) {
-        drainForBorrowers(isOpen: isOpen)  // a borrower may have left since
         var index = 0
         while index < waiters.count {
             guard let slot = pick(waiters[index].demand, now: now, isOpen: isOpen) else {

@@ -189,9 +189,7 @@ public final class PostgresPool: Sendable {
                 update { machine, _, isOpen in machine.sent(grant.slot, now: .now, isOpen: isOpen) }
             }
         } catch is CancellationError {
-            if submission.withLock({ $0.claim(.abandoned) }) {
-                update { machine, _, isOpen in machine.abandoned(grant.slot, now: .now, isOpen: isOpen) }
-            }
+            if submission.withLock({ $0.claim(.abandoned) }) { abandon(grant.slot) }
             throw CancellationError()
         }
     }
@@ -222,6 +220,11 @@ public final class PostgresPool: Sendable {
 
     private func release(_ slot: Int, demand: Demand) {
         update { machine, _, isOpen in machine.release(slot, demand, now: .now, isOpen: isOpen) }
+    }
+
+    /// Gives back the place of a statement granted on `slot` that will never be sent.
+    private func abandon(_ slot: Int) {
+        update { machine, _, isOpen in machine.abandoned(slot, now: .now, isOpen: isOpen) }
     }
 
     private func expire(_ waiter: Int) {
@@ -301,7 +304,7 @@ public final class PostgresPool: Sendable {
         // A caller cancelled meanwhile gives its grant back: a statement it will never send, or a lent connection.
         for (continuation, grant, demand) in work.grants where !continuation.resume(with: .success(grant)) {
             switch demand {
-            case .shared: update { machine, _, isOpen in machine.abandoned(grant.slot, now: .now, isOpen: isOpen) }
+            case .shared: abandon(grant.slot)
             case .exclusive: release(grant.slot, demand: .exclusive)
             }
         }
