@@ -21,7 +21,13 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     /// Parses exactly `YYYY-MM-DD` (four-digit year from 0001, zero-padded month and day) and rejects days that do
     /// not exist, including year 0000 (the calendar, and PostgreSQL, go from 1 BC to AD 1).
     public init?(iso text: some StringProtocol) {
-        let bytes = Array(text.utf8)
+        var text = String(text)
+        guard let day = text.withUTF8({ CalendarDate(iso: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = day
+    }
+
+    /// `init(iso:)` for text as bytes (a database result), without copying them.
+    public init?(iso bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let year = Self.digits(bytes[0..<4]), year >= 1, let month = Self.digits(bytes[5..<7]),
             let day = Self.digits(bytes[8..<10])

@@ -101,20 +101,28 @@ extension UUID {
 
     /// The canonical lower-case `8-4-4-4-12` form, in one allocation (Foundation's `uuidString` is upper case).
     public var lowercasedString: String {
-        withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { buffer in
-                var position = 0
-                for (index, byte) in bytes.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        buffer[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    buffer[position] = Hex.digits[Int(byte >> 4)]
-                    buffer[position + 1] = Hex.digits[Int(byte & 0x0f)]
-                    position += 2
+        String(unsafeUninitializedCapacity: Self.canonicalLength) { writeLowercased(into: $0) }
+    }
+
+    /// The length of the canonical form.
+    public static let canonicalLength = 36
+
+    /// Writes `lowercasedString`'s text into `buffer` (at least `canonicalLength` bytes) and returns its length:
+    /// for writers that append it to their own output without a `String` in between.
+    public func writeLowercased(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(buffer.count >= Self.canonicalLength, "a buffer too short for a UUID")
+        return withUnsafeBytes(of: uuid) { bytes in
+            var position = 0
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[position] = UInt8(ascii: "-")
+                    position += 1
                 }
-                return position
+                buffer[position] = Hex.digits[Int(byte >> 4)]
+                buffer[position + 1] = Hex.digits[Int(byte & 0x0f)]
+                position += 2
             }
+            return position
         }
     }
 }

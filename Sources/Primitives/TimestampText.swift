@@ -22,6 +22,16 @@ public enum TimestampText {
 
     /// RFC 3339 in UTC with a `Z` and six fractional digits.
     public static func format(microseconds micros: Int64) -> String {
+        String(unsafeUninitializedCapacity: length) { write(microseconds: micros, into: $0) }
+    }
+
+    /// The length of `format`'s text.
+    public static let length = 27
+
+    /// Writes `format`'s text into `buffer` (at least `length` bytes) and returns its length: for writers that
+    /// append it to their own output without a `String` in between (a listing writes 60 per page).
+    public static func write(microseconds micros: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(buffer.count >= length, "a buffer too short for a timestamp")
         let perDay: Int64 = 86_400_000_000
         var days = micros / perDay
         var rest = micros % perDay
@@ -32,26 +42,23 @@ public enum TimestampText {
         let (year, month, day) = CalendarDate(daysSinceEpoch: Int(days)).components
         let seconds = Int(rest / 1_000_000)
         let fraction = Int(rest % 1_000_000)
-        // One allocation: digits written into a fixed buffer.
-        return String(unsafeUninitializedCapacity: 27) { buffer in
-            var position = 0
-            func put(_ value: Int, width: Int) {
-                var value = value
-                for offset in stride(from: width - 1, through: 0, by: -1) {
-                    buffer[position + offset] = UInt8(ascii: "0") + UInt8(value % 10)
-                    value /= 10
-                }
-                position += width
+        var position = 0
+        func put(_ value: Int, width: Int) {
+            var value = value
+            for offset in stride(from: width - 1, through: 0, by: -1) {
+                buffer[position + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
             }
-            func put(_ character: Unicode.Scalar) {
-                buffer[position] = UInt8(ascii: character)
-                position += 1
-            }
-            put(year, width: 4); put("-"); put(month, width: 2); put("-"); put(day, width: 2); put("T")
-            put(seconds / 3600, width: 2); put(":"); put(seconds / 60 % 60, width: 2); put(":")
-            put(seconds % 60, width: 2); put("."); put(fraction, width: 6); put("Z")
-            return position
+            position += width
         }
+        func put(_ character: Unicode.Scalar) {
+            buffer[position] = UInt8(ascii: character)
+            position += 1
+        }
+        put(year, width: 4); put("-"); put(month, width: 2); put("-"); put(day, width: 2); put("T")
+        put(seconds / 3600, width: 2); put(":"); put(seconds / 60 % 60, width: 2); put(":")
+        put(seconds % 60, width: 2); put("."); put(fraction, width: 6); put("Z")
+        return position
     }
 
     /// Parses the server's ISO output, `2026-11-26 07:30:00.123456+00` (any offset `+hh`, `+hh:mm`, `+hh:mm:ss`),

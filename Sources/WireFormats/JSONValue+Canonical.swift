@@ -38,7 +38,7 @@ extension JSONWriter {
             }
             beginObject()
             for position in order {
-                key(members[position].key)
+                key(escaping: members[position].key)
                 writeCanonical(members[position].value)
             }
             endObject()

@@ -20,6 +20,13 @@ public struct JSONWriter: Sendable {
         self.bytes = bytes
     }
 
+    /// Creates a writer with room for `capacity` bytes before its output grows: a listing knows roughly how long
+    /// it gets, and each growth copies everything written so far.
+    public init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
     /// Starts an object (`{`).
     public mutating func beginObject() {
         separate()
@@ -46,8 +53,22 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    /// Writes a member name and `:`; the next call must write its value.
-    public mutating func key(_ name: String) {
+    /// Writes a member name of the contract and `:`; the next call must write its value.
+    ///
+    /// Names written in the source need no escaping, so their bytes are copied as they are (a listing writes 450
+    /// names per page).
+    public mutating func key(_ name: StaticString) {
+        assert(name.withUTF8Buffer { !$0.contains(where: Self.needsEscape) }, "a member name that needs escaping")
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        append(name)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Writes a member name that comes from data (a log's metadata, a parsed document), escaped, and `:`.
+    public mutating func key(escaping name: String) {
         separate()
         appendQuoted(name)
         bytes.append(UInt8(ascii: ":"))
@@ -58,6 +79,21 @@ public struct JSONWriter: Sendable {
     public mutating func string(_ value: String) {
         separate()
         appendQuoted(value)
+        needsComma = true
+    }
+
+    /// Writes a string value that `fill` puts straight into the output: at most `capacity` bytes that need no
+    /// escaping (digits, hex, `-`, `:`, `.`, letters), as in ids and timestamps, with no `String` in between.
+    /// `fill` returns how many bytes it wrote.
+    public mutating func asciiString(capacity: Int, _ fill: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            let written = UnsafeBufferPointer(rebasing: buffer[..<fill(buffer)])
+            assert(!written.contains(where: Self.needsEscape), "text that needs escaping")
+            bytes.append(contentsOf: written)
+        }
+        bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
@@ -85,14 +121,14 @@ public struct JSONWriter: Sendable {
     /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
         separate()
-        bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
+        append(value ? "true" : "false")
         needsComma = true
     }
 
     /// Writes `null`.
     public mutating func null() {
         separate()
-        bytes.append(contentsOf: "null".utf8)
+        append("null")
         needsComma = true
     }
 
@@ -112,11 +148,20 @@ public struct JSONWriter: Sendable {
         case .object(let object):
             beginObject()
             for member in object.members {
-                key(member.key)
+                key(escaping: member.key)
                 write(member.value)
             }
             endObject()
         }
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// Whether a byte must be escaped inside a JSON string: `"`, `\\` and control characters.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20
     }
 
     private mutating func separate() {

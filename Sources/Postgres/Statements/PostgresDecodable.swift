@@ -108,7 +108,7 @@ extension UUID: PostgresDecodable {
 extension CalendarDate: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { type == .date }
     public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> CalendarDate? {
-        CalendarDate(iso: String(decoding: text, as: UTF8.self))
+        CalendarDate(iso: text)
     }
 }
 

@@ -61,7 +61,7 @@ public struct JSONLogHandler: LogHandler {
         writer.string(label)
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         for key in merged.keys.sorted() {
-            writer.key(key)
+            writer.key(escaping: key)
             writer.string(merged[key]!.description)
         }
         writer.endObject()

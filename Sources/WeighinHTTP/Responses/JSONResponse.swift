@@ -22,11 +22,12 @@ enum JSONResponse {
 
     /// An answer with its strong `ETag`. A read (GET, HEAD) whose `If-None-Match` names the tag (or is `*`) answers
     /// 304 with the tag and no body: the client's copy is current.
+    /// `capacity` is the body's expected length, when known (a listing's pages), so that the output grows once.
     static func tagged(
-        _ request: Request, _ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+        _ request: Request, _ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], capacity: Int = 0,
         _ write: (inout JSONWriter) -> Void
     ) -> Response {
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: capacity)
         write(&writer)
         return tagged(request, writer.bytes, status: status, headers: headers)
     }
@@ -48,7 +49,7 @@ enum JSONResponse {
     }
 
     /// `{"member": [...]}`: each item written by `write`.
-    static func list<Item>(_ member: String, _ items: [Item], _ write: (inout JSONWriter, Item) -> Void) -> Response {
+    static func list<Item>(_ member: StaticString, _ items: [Item], _ write: (inout JSONWriter, Item) -> Void) -> Response {
         make { writer in
             writer.beginObject()
             writer.key(member)

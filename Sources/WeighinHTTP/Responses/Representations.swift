@@ -7,7 +7,13 @@ import WireFormats
 extension JSONWriter {
     /// RFC 3339 in UTC with a `Z`, microseconds.
     mutating func timestamp(_ date: Date) {
-        string(TimestampText.format(date))
+        let micros = TimestampText.microseconds(date)
+        asciiString(capacity: TimestampText.length) { TimestampText.write(microseconds: micros, into: $0) }
+    }
+
+    /// The canonical lower-case form.
+    mutating func uuid(_ id: UUID) {
+        asciiString(capacity: UUID.canonicalLength) { id.writeLowercased(into: $0) }
     }
 
     mutating func date(_ day: CalendarDate) {
@@ -25,7 +31,7 @@ extension JSONWriter {
     /// `{id, email, name, weight_unit, created_at}`.
     mutating func user(_ user: User) {
         beginObject()
-        key("id"); string(user.id.lowercasedString)
+        key("id"); uuid(user.id)
         key("email"); string(user.email)
         key("name"); string(user.name)
         key("weight_unit"); string(user.weightUnit.rawValue)
@@ -39,7 +45,7 @@ extension JSONWriter {
     mutating func entry(_ entry: Entry, display: WeightUnit) {
         let c = entry.composition
         beginObject()
-        key("id"); string(entry.id.lowercasedString)
+        key("id"); uuid(entry.id)
         key("weight"); number(entry.weight.shown(in: display))
         key("unit"); string(display.rawValue)
         key("recorded_on"); date(entry.recordedOn)
@@ -116,7 +122,7 @@ extension JSONWriter {
     }
 
     private mutating func tokenMembers(_ token: TokenSummary) {
-        key("id"); string(token.id.lowercasedString)
+        key("id"); uuid(token.id)
         key("name"); optionalString(token.name)
         key("scope"); string(token.scope.rawValue)
         key("created_at"); timestamp(token.createdAt)
@@ -186,7 +192,7 @@ extension JSONWriter {
     /// A webhook as `POST/GET /v1/webhooks` answer it; `secret` only in the answer that creates it.
     mutating func webhook(_ webhook: Webhook, secret: WebhookSecret? = nil) {
         beginObject()
-        key("id"); string(webhook.id.lowercasedString)
+        key("id"); uuid(webhook.id)
         key("url"); string(webhook.url)
         key("events")
         beginArray()
@@ -202,7 +208,7 @@ extension JSONWriter {
     /// One attempt of the delivery log.
     mutating func delivery(_ delivery: WebhookDelivery) {
         beginObject()
-        key("event_id"); string(delivery.eventID.lowercasedString)
+        key("event_id"); uuid(delivery.eventID)
         key("event_type"); string(delivery.eventType)
         key("attempt"); number(delivery.attempt)
         key("attempted_at"); timestamp(delivery.attemptedAt)

@@ -45,7 +45,7 @@ struct ChangeRoutes {
                     writer.key("entry"); writer.entry(entry, display: display)
                 case .delete(let id, let deletedAt):
                     writer.key("op"); writer.string("delete")
-                    writer.key("id"); writer.string(id.lowercasedString)
+                    writer.key("id"); writer.uuid(id)
                     writer.key("deleted_at"); writer.timestamp(deletedAt)
                 }
                 writer.endObject()

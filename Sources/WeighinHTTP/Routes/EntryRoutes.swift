@@ -15,6 +15,10 @@ struct EntryRoutes {
 
     let services: WeighinServices
 
+    /// About how long one entry's JSON is (370 bytes with every optional member null, more with a note): a page's
+    /// body is written into room for all of its entries at once.
+    static let entryLength = 400
+
     static let routes: [Route] = [
         Route(
             .post, "/v1/entries", authenticated: true, id: "createEntry", summary: "Record a weight", tag: .entries,
@@ -124,7 +128,7 @@ struct EntryRoutes {
         let display = query.unit() ?? auth.weightUnit
         let listing = ListingRequest(range: range, limit: limit, cursor: query.string("cursor"), problems: query.errors)
         let page = try await services.entries.list(auth, listing)
-        return JSONResponse.tagged(request) { writer in
+        return JSONResponse.tagged(request, capacity: 64 + page.entries.count * EntryRoutes.entryLength) { writer in
             writer.beginObject()
             writer.key("entries")
             writer.beginArray()

@@ -13,7 +13,7 @@ struct WebhookMessage {
     init(_ delivery: PendingDelivery, timestamp: Int) {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.key("id"); writer.string(delivery.eventID.lowercasedString)
+        writer.key("id"); writer.uuid(delivery.eventID)
         writer.key("type"); writer.string(delivery.event.rawValue)
         writer.key("created_at"); writer.timestamp(delivery.createdAt)
         writer.key("data")
@@ -21,7 +21,7 @@ struct WebhookMessage {
             writer.entry(entry, display: entry.weight.unit)
         } else {
             writer.beginObject()
-            writer.key("id"); writer.string(delivery.entryID.lowercasedString)
+            writer.key("id"); writer.uuid(delivery.entryID)
             writer.endObject()
         }
         writer.endObject()

@@ -34,6 +34,27 @@ struct JSONWriterTests {
             == #"{"id":42,"weight":72.35,"raw":1.50e2,"tags":["a",true,false,null,[],{}],"nested":{"x":-1}}"#)
     }
 
+    @Test func asciiTextIsWrittenInPlaceBetweenQuotesAndSeparated() {
+        var writer = JSONWriter(capacity: 64)
+        writer.beginArray()
+        writer.asciiString(capacity: 8) { buffer in
+            for (index, byte) in "2026-12".utf8.enumerated() { buffer[index] = byte }
+            return 7
+        }
+        writer.asciiString(capacity: 4) { _ in 0 }
+        writer.beginObject()
+        writer.key("at")
+        writer.asciiString(capacity: 3) { buffer in
+            buffer[0] = UInt8(ascii: "Z")
+            return 1
+        }
+        writer.key("n")
+        writer.null()
+        writer.endObject()
+        writer.endArray()
+        #expect(writer.bytes.utf8String == #"["2026-12","",{"at":"Z","n":null}]"#)
+    }
+
     @Test func topLevelSequenceAndExistingBuffer() {
         var writer = JSONWriter(bytes: Array("data: ".utf8))
         writer.beginArray()
@@ -62,7 +83,7 @@ struct JSONWriterTests {
         #expect(try JSONParser.parse(writer.bytes) == .string(input))
         var keyed = JSONWriter()
         keyed.beginObject()
-        keyed.key(input)
+        keyed.key(escaping: input)
         keyed.null()
         keyed.endObject()
         #expect(keyed.bytes.utf8String == "{\(expected):null}")
