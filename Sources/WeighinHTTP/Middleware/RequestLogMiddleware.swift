@@ -20,8 +20,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
+        // Named in each line logged for the request rather than set on `context.logger`: setting logger metadata
+        // copies the handler and its dictionary on every request, and only two lines are ever logged with it.
         context.requestID = Self.requestID(from: request)
-        context.logger[metadataKey: "request_id"] = .string(context.requestID)
         let started = ContinuousClock.now
         var response = try await next(request, context)
         // A HEAD answer has headers only, errors included.
@@ -32,6 +33,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             context.logger.info(
                 "request",
                 metadata: [
+                    "request_id": .string(context.requestID),
                     "method": .string(request.method.rawValue),
                     "route": .string(RouteTable.label(forEndpoint: context.endpointPath)),
                     "status": .stringConvertible(response.status.code),

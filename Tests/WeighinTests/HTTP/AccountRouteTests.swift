@@ -326,6 +326,26 @@ struct AccountRouteTests {
         }
     }
 
+    @Test func theAccessLogNamesEachRequestByItsID() async throws {
+        let log = TestLog()
+        try await TestApp.run(configure: {
+            $0.logger = log.logger
+            $0.settings.accessLog = true
+        }) { client, _ in
+            let given = try await client.send(.get, "/v1/me", headers: [HTTPField.Name("X-Request-ID")!: "given-id-42"])
+            let new = try await client.send(.get, "/v1/entries/not-a-uuid")
+            let access = log.text.filter { $0.hasPrefix("info request ") }
+            #expect(access.count == 2, "\(log.text)")
+            for (answer, line) in zip([given, new], access) {
+                let id = try #require(answer.header("X-Request-ID"))
+                #expect(line.contains("\"request_id\": \(id)"), "\(line)")
+                #expect(line.contains("\"method\": GET") && line.contains("\"status\": \(answer.status.code)"), "\(line)")
+            }
+            #expect(given.header("X-Request-ID") == "given-id-42")
+            #expect(access.last?.contains("\"route\": /v1/entries/{id}") == true, "\(access)")
+        }
+    }
+
     @Test func concurrentRegistrationsOfOneEmailCreateOneAccount() async throws {
         try await TestApp.run { client, databaseURL in
             let email = uniqueEmail()
