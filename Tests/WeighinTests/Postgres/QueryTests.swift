@@ -226,7 +226,8 @@ struct QueryTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT pg_sleep(30)") }
         #expect(error?.code == .clientTimeout)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Far below the 30 s sleep, with room for connecting on a machine under disk pressure (6.3 s seen).
+        #expect(ContinuousClock.now - started < .seconds(15))
         #expect(try await pool.query("SELECT 1 AS one").count == 1)
         await pool.closeAndWait()
     }

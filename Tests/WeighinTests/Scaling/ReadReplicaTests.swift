@@ -115,9 +115,11 @@ struct ReadReplicaTests {
     }
 
     @Test func aPositionSentBackHoldsOnAnotherInstance() async throws {
-        try await TestReplicas.delayReplay(by: .seconds(3))
-        try await withInstance { a in
-            try await withInstance { b in
+        // Replayed 8 s late, within both instances' lag limit: B's first read must reach the standby before the
+        // write does (3 s was once too short on a machine under disk pressure).
+        try await TestReplicas.delayReplay(by: .seconds(8))
+        try await withInstance(lagLimit: .seconds(30)) { a in
+            try await withInstance(lagLimit: .seconds(30)) { b in
                 for client in [a, b] {
                     #expect(try await within(.seconds(10)) {
                         try await gauge(client, "weighin_replica_available") == 1
