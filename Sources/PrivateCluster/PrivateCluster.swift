@@ -102,8 +102,22 @@ public struct PrivateCluster: Sendable {
         _ = try? await run("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"], failure: "")
     }
 
-    /// Stops the cluster whoever started it, and deletes its folder: for throwaway clusters.
-    public func destroy() {
+    /// Stops the cluster whoever started it, and deletes its folder: for throwaway clusters. Runs on a thread of
+    /// its own: the stop waits for the server and the deletion for the disk, seconds on a busy machine, which on
+    /// one of Swift's few cooperative threads would stall every other task of the process meanwhile.
+    public func destroy() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                destroyBlocking()
+                continuation.resume()
+            }
+            thread.name = "cluster-destroy"
+            thread.start()
+        }
+    }
+
+    /// `destroy` on the calling thread, for where nothing can wait (`atexit`).
+    public func destroyBlocking() {
         _ = try? ProcessRunner.runBlocking(
             binaries.path("pg_ctl"), ["-D", dataDirectory.path, "-m", "immediate", "-w", "stop"], as: user)
         try? FileManager.default.removeItem(at: directory)

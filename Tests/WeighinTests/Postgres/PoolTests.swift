@@ -237,7 +237,16 @@ struct PoolTests {
         // A cluster of its own: restarting the shared one would disturb the other tests.
         let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("weighin-restart-\(UUID())")
         let cluster = try await PrivateCluster.start(.init(directory: folder, durable: false))
-        defer { cluster.destroy() }
+        do {
+            try await restartAndRecover(cluster)
+        } catch {
+            await cluster.destroy()
+            throw error
+        }
+        await cluster.destroy()
+    }
+
+    private func restartAndRecover(_ cluster: PrivateCluster) async throws {
         let pool = PostgresPool(
             configuration: .init(
                 connection: try PostgresConfiguration(conninfo: cluster.databaseURL), size: 3,

@@ -16,7 +16,16 @@ struct SynchronousCommitTests {
         let folder = URL(fileURLWithPath: NSTemporaryDirectory())
             .appendingPathComponent("weighin-syncrep-\(getpid())-\(UUID().uuidString.prefix(8))")
         let cluster = try await PrivateCluster.start(.init(directory: folder, durable: false))
-        defer { cluster.destroy() }
+        do {
+            try await withUnreplicated(cluster, body)
+        } catch {
+            await cluster.destroy()
+            throw error
+        }
+        await cluster.destroy()
+    }
+
+    private func withUnreplicated(_ cluster: PrivateCluster, _ body: (_ url: String) async throws -> Void) async throws {
         let admin = try PostgresConfiguration(conninfo: cluster.databaseURL)
         try await PostgresConnection.withConnection(admin) { connection in
             try await connection.query("CREATE TABLE written (n int NOT NULL)")

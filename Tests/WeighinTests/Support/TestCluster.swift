@@ -27,7 +27,7 @@ enum TestCluster {
             log: { print("test cluster: \($0)") })
         started = cluster
         atexit {
-            TestCluster.started?.destroy()
+            TestCluster.started?.destroyBlocking()
         }
         // A migrated template makes each test database a cheap copy.
         let template = try PostgresConfiguration(conninfo: cluster.databaseURL)

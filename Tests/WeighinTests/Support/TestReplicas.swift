@@ -25,7 +25,7 @@ enum TestReplicas {
             .init(directory: folder.appendingPathComponent("primary"), durable: false),
             log: { print("replica tests: \($0)") })
         started.append(primary)
-        atexit { for cluster in TestReplicas.started { cluster.destroy() } }
+        atexit { for cluster in TestReplicas.started { cluster.destroyBlocking() } }
         try await Migrator(
             migrations: TestCluster.migrations, configuration: try PostgresConfiguration(conninfo: primary.databaseURL)
         ).migrate()
