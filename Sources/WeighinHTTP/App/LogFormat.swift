@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Primitives
 import WireFormats
 
 /// How log lines are written.
@@ -52,7 +51,7 @@ public struct JSONLogHandler: LogHandler {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("time")
-        writer.string(TimestampText.format(Date()))
+        writer.timestamp(Date())
         writer.key("level")
         writer.string(event.level.rawValue)
         writer.key("message")
