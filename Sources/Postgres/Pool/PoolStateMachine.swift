@@ -88,15 +88,10 @@ struct PoolStateMachine {
         var inflight: Int { started.count }
     }
 
-    private struct Waiter {
-        let id: WaiterID
-        let demand: Demand
-    }
-
     let configuration: Configuration
     private var slots: [Slot] = []
     private var connecting = 0
-    private var waiters = Deque<Waiter>()
+    private var waiters = PoolWaitQueue()
     private var nextID = 0
     private(set) var isClosed = false
     private var lastConnectFailure: (at: Instant, error: PostgresError)?
@@ -142,7 +137,7 @@ struct PoolStateMachine {
         if slots.count + connecting < configuration.size {
             actions.connects.append(reserveConnect())
         }
-        waiters.append(Waiter(id: waiter, demand: demand))
+        waiters.append(.init(id: waiter, demand: demand))
         actions.startTimers.append(Timer(waiter: waiter, deadline: now + configuration.acquireTimeout))
         drainForBorrowers(isOpen: isOpen)
         return actions
@@ -190,8 +185,7 @@ struct PoolStateMachine {
     /// A waiter's timer fired: it fails with `poolTimeout` if it still waits.
     mutating func expire(_ waiter: WaiterID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
         var actions = Actions()
-        guard let index = waiters.firstIndex(where: { $0.id == waiter }) else { return actions }
-        waiters.remove(at: index)
+        guard waiters.remove(id: waiter) != nil else { return actions }
         if !isClosed {
             drainForBorrowers(isOpen: isOpen)  // before serving: a connection drained for this borrower is free again
             serveWaiters(&actions, now: now, isOpen: isOpen)
@@ -299,7 +293,7 @@ struct PoolStateMachine {
     /// Keeps one draining connection per waiting borrower: the least busy ones start to drain, and a connection no
     /// borrower waits for any more takes statements again.
     private mutating func drainForBorrowers(isOpen: (SlotID) -> Bool) {
-        let borrowers = waiters.count { $0.demand == .exclusive }
+        let borrowers = waiters.borrowers
         var draining = slots.count { $0.draining }
         while draining > borrowers, let index = slots.lastIndex(where: \.draining) {
             slots[index].draining = false
@@ -320,10 +314,24 @@ struct PoolStateMachine {
         actions.connects.append(reserveConnect())
     }
 
+    /// Grants what it can to the waiters, oldest first.
+    ///
+    /// A grant only takes capacity, so a demand that finds no connection finds none for a later waiter in the same
+    /// pass either: each demand is looked up until it first fails, and the pass ends when no waiter left can be
+    /// served. With a full queue and every connection busy, each expiry then costs a lookup, not one per waiter.
     private mutating func serveWaiters(_ actions: inout Actions, now: Instant, isOpen: (SlotID) -> Bool) {
+        var sharedServable = waiters.count > waiters.borrowers
+        var exclusiveServable = waiters.borrowers > 0
         var index = 0
-        while index < waiters.count {
-            guard let slot = pick(waiters[index].demand, now: now, isOpen: isOpen) else {
+        while index < waiters.count, sharedServable || exclusiveServable {
+            let demand = waiters[index].demand
+            guard demand == .shared ? sharedServable : exclusiveServable,
+                let slot = pick(demand, now: now, isOpen: isOpen)
+            else {
+                switch demand {
+                case .shared: sharedServable = false
+                case .exclusive: exclusiveServable = false
+                }
                 index += 1
                 continue
             }

@@ -254,6 +254,42 @@ struct PoolStateMachineTests {
         #expect(pool.statistics.waiting == 4)
     }
 
+    /// Each event runs under the pool's lock: with a full queue and every connection busy, an expiry must not look
+    /// for a connection once per waiter (1,024 expiries in a row made that a million lookups).
+    @Test func anExpiryInAFullQueueLooksForAConnectionOnceAndTheOthersKeepTheirPlaces() {
+        var pool = machine(size: 1, maxWaiters: 1_000, depth: 1)
+        let first = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
+        let slot = first.connects[0]
+        #expect(pool.connected(slot, now: t0, isOpen: allOpen).grants.map(\.slot) == [slot])
+        var queued: [Int] = []
+        for index in 0..<1_000 {
+            let waiter = pool.makeWaiterID()
+            _ = pool.acquire(waiter, index % 100 == 99 ? .exclusive : .shared, now: t0, isOpen: allOpen)
+            queued.append(waiter)
+        }
+        var lookups = 0
+        let counting: (Int) -> Bool = { _ in
+            lookups += 1
+            return true
+        }
+        for waiter in [queued[500], queued[0], queued[999]] {
+            lookups = 0
+            let expired = pool.expire(waiter, now: t0 + .seconds(5), isOpen: counting)
+            #expect(expired.failures.map(\.waiter) == [waiter])
+            #expect(expired.grants.isEmpty)
+            #expect(lookups <= 4, "looked at the connection \(lookups) times for one expiry")
+            #expect(pool.expire(waiter, now: t0 + .seconds(5), isOpen: allOpen).isEmpty, "a second expiry finds nobody")
+        }
+        #expect(pool.statistics.waiting == 997)
+        // Once its statement is sent, the connection (drained meanwhile) is lent to the first borrower; once it is
+        // back, it goes to the oldest statement still waiting.
+        let sent = pool.sent(slot, now: t0, isOpen: allOpen)
+        #expect(sent.grants.map(\.waiter) == [queued[99]])
+        #expect(pool.release(slot, .shared, now: t0 + .seconds(5), isOpen: allOpen).grants.isEmpty)
+        let back = pool.release(slot, .exclusive, now: t0 + .seconds(5), isOpen: allOpen)
+        #expect(back.grants.map(\.waiter) == [queued[1]])
+    }
+
     @Test func whenTheServerRefusesWaitersFailAtOnceAndCallersAreRefusedBrieflyThenQueuedAgain() {
         var pool = machine()
         let waiter = pool.makeWaiterID()
