@@ -106,14 +106,7 @@ public struct PrivateCluster: Sendable {
     /// its own: the stop waits for the server and the deletion for the disk, seconds on a busy machine, which on
     /// one of Swift's few cooperative threads would stall every other task of the process meanwhile.
     public func destroy() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                destroyBlocking()
-                continuation.resume()
-            }
-            thread.name = "cluster-destroy"
-            thread.start()
-        }
+        await onThreadOfItsOwn(name: "cluster-destroy") { destroyBlocking() }
     }
 
     /// `destroy` on the calling thread, for where nothing can wait (`atexit`).

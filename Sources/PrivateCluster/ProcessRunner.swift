@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 #if canImport(Glibc)
 import Glibc
@@ -17,12 +18,7 @@ enum ProcessRunner {
     /// Runs `program` (found on PATH unless absolute) with `arguments`, as `user` when given (through `runuser`,
     /// which needs root). Standard output and error are captured together; standard input is /dev/null.
     static func run(_ program: String, _ arguments: [String], as user: String? = nil) async throws -> Output {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try runBlocking(program, arguments, as: user) })
-            }
-            thread.start()
-        }
+        try await onThreadOfItsOwn { try runBlocking(program, arguments, as: user) }
     }
 
     /// The blocking form, for callers on threads of their own (`atexit` handlers).

@@ -100,13 +100,9 @@ final class ConnectionWorker: Sendable {
         onNotification: (@Sendable (PostgresNotification) -> Void)? = nil,
         onTermination: @escaping @Sendable (PostgresError) -> Void = { _ in }
     ) async throws -> ConnectionWorker {
-        let handle = try await withCheckedThrowingContinuation {
-            (continuation: CheckedContinuation<ConnectionHandle, any Error>) in
-            let thread = Thread { continuation.resume(with: ConnectionHandle.connect(configuration.connectParameters)) }
-            thread.name = "postgres-connect"
-            thread.stackSize = 512 * 1024
-            thread.start()
-        }
+        let handle = try await onThreadOfItsOwn(name: "postgres-connect", stackSize: 512 * 1024) {
+            ConnectionHandle.connect(configuration.connectParameters)
+        }.get()
         let loop = ConnectionEventLoop.shared
         let worker = ConnectionWorker(
             configuration: configuration, handle: handle, loop: loop, onNotification: onNotification,

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 #if canImport(Glibc)
 import Glibc
@@ -53,9 +54,7 @@ public enum PublicAddress {
     /// Every address `host` resolves to (an address literal is itself), read on a thread of its own: name
     /// resolution blocks. Empty when it does not resolve.
     public static func resolve(_ host: String) async -> [[UInt8]] {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: resolveBlocking(host)) }
-        }
+        await onThreadOfItsOwn { resolveBlocking(host) }
     }
 
     private static func resolveBlocking(_ host: String) -> [[UInt8]] {

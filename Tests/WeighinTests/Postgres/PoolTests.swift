@@ -234,40 +234,29 @@ struct PoolTests {
     }
 
     @Test func recoversAfterAFullServerRestart() async throws {
-        // A cluster of its own: restarting the shared one would disturb the other tests.
-        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("weighin-restart-\(UUID())")
-        let cluster = try await PrivateCluster.start(.init(directory: folder, durable: false))
-        do {
-            try await restartAndRecover(cluster)
-        } catch {
-            await cluster.destroy()
-            throw error
-        }
-        await cluster.destroy()
-    }
-
-    private func restartAndRecover(_ cluster: PrivateCluster) async throws {
-        let pool = PostgresPool(
-            configuration: .init(
-                connection: try PostgresConfiguration(conninfo: cluster.databaseURL), size: 3,
-                acquireTimeout: .seconds(2)))
-        #expect(try await pool.query("SELECT 1 AS one").count == 1)
-        try await cluster.restart()
-        var recovered = false
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            do {
-                _ = try await pool.query("SELECT 1 AS one")
-                recovered = true
-                break
-            } catch let error as PostgresError {
-                #expect(error.isTransient, "while down, only transient errors: \(error)")
-                try await Task.sleep(for: .milliseconds(50))
+        try await TestCluster.withOwnCluster(named: "restart") { cluster in
+            let pool = PostgresPool(
+                configuration: .init(
+                    connection: try PostgresConfiguration(conninfo: cluster.databaseURL), size: 3,
+                    acquireTimeout: .seconds(2)))
+            #expect(try await pool.query("SELECT 1 AS one").count == 1)
+            try await cluster.restart()
+            var recovered = false
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                do {
+                    _ = try await pool.query("SELECT 1 AS one")
+                    recovered = true
+                    break
+                } catch let error as PostgresError {
+                    #expect(error.isTransient, "while down, only transient errors: \(error)")
+                    try await Task.sleep(for: .milliseconds(50))
+                }
             }
+            #expect(recovered)
+            for _ in 0..<10 { #expect(try await pool.query("SELECT 1 AS one").count == 1) }
+            pool.close()
         }
-        #expect(recovered)
-        for _ in 0..<10 { #expect(try await pool.query("SELECT 1 AS one").count == 1) }
-        pool.close()
     }
 
     @Test func aDownServerFailsFastWithAConnectionError() async throws {

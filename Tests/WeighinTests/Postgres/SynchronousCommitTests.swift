@@ -13,46 +13,35 @@ struct SynchronousCommitTests {
     /// A cluster of its own whose commits wait for a standby that never connects (`synchronous_standby_names`);
     /// destroyed afterwards.
     func withUnreplicatedCluster(_ body: (_ url: String) async throws -> Void) async throws {
-        let folder = URL(fileURLWithPath: NSTemporaryDirectory())
-            .appendingPathComponent("weighin-syncrep-\(getpid())-\(UUID().uuidString.prefix(8))")
-        let cluster = try await PrivateCluster.start(.init(directory: folder, durable: false))
-        do {
-            try await withUnreplicated(cluster, body)
-        } catch {
-            await cluster.destroy()
-            throw error
-        }
-        await cluster.destroy()
-    }
-
-    private func withUnreplicated(_ cluster: PrivateCluster, _ body: (_ url: String) async throws -> Void) async throws {
-        let admin = try PostgresConfiguration(conninfo: cluster.databaseURL)
-        try await PostgresConnection.withConnection(admin) { connection in
-            try await connection.query("CREATE TABLE written (n int NOT NULL)")
-            try await connection.query("ALTER SYSTEM SET synchronous_standby_names = 'a_standby_that_never_comes'")
-            // A throwaway cluster commits asynchronously (durable: false); this one must wait for its standby.
-            try await connection.query("ALTER SYSTEM SET synchronous_commit = on")
-            try await connection.query("SELECT pg_reload_conf()")
-        }
-        // The reload reaches new sessions once the postmaster has handled it.
-        let started = ContinuousClock.now
-        while started.duration(to: .now) < .seconds(10) {
-            let shown = try await PostgresConnection.withConnection(admin) { connection in
-                try await connection.query(
-                    "SELECT current_setting('synchronous_standby_names') || '/' || current_setting('synchronous_commit')"
-                )[0].decode(String.self, at: 0)
+        try await TestCluster.withOwnCluster(named: "syncrep") { cluster in
+            let admin = try PostgresConfiguration(conninfo: cluster.databaseURL)
+            try await PostgresConnection.withConnection(admin) { connection in
+                try await connection.query("CREATE TABLE written (n int NOT NULL)")
+                try await connection.query("ALTER SYSTEM SET synchronous_standby_names = 'a_standby_that_never_comes'")
+                // A throwaway cluster commits asynchronously (durable: false); this one must wait for its standby.
+                try await connection.query("ALTER SYSTEM SET synchronous_commit = on")
+                try await connection.query("SELECT pg_reload_conf()")
             }
-            if shown == "a_standby_that_never_comes/on" { break }
-            try await Task.sleep(for: .milliseconds(50))
+            // The reload reaches new sessions once the postmaster has handled it.
+            let started = ContinuousClock.now
+            while started.duration(to: .now) < .seconds(10) {
+                let shown = try await PostgresConnection.withConnection(admin) { connection in
+                    try await connection.query(
+                        "SELECT current_setting('synchronous_standby_names') || '/' || current_setting('synchronous_commit')"
+                    )[0].decode(String.self, at: 0)
+                }
+                if shown == "a_standby_that_never_comes/on" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            do {
+                try await body(cluster.databaseURL)
+            } catch {
+                try? await releaseWaiters(admin)
+                throw error
+            }
+            // Commits still waiting (those nobody cancelled) would keep the cluster from stopping.
+            try await releaseWaiters(admin)
         }
-        do {
-            try await body(cluster.databaseURL)
-        } catch {
-            try? await releaseWaiters(admin)
-            throw error
-        }
-        // Commits still waiting (those nobody cancelled) would keep the cluster from stopping.
-        try await releaseWaiters(admin)
     }
 
     /// Lets every commit waiting for the standby go on: with no synchronous standby named, nobody waits.

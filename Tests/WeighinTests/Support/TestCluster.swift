@@ -68,6 +68,22 @@ enum TestCluster {
         return cluster.url(database: name)
     }
 
+    /// Runs `body` with a cluster of its own, in a new folder: for a test that restarts or reconfigures its server,
+    /// which would disturb every other test on the shared one. Destroyed when `body` ends, also when it throws.
+    static func withOwnCluster<T>(named name: String, _ body: (PrivateCluster) async throws -> T) async throws -> T {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("weighin-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let cluster = try await PrivateCluster.start(.init(directory: folder, durable: false))
+        do {
+            let value = try await body(cluster)
+            await cluster.destroy()
+            return value
+        } catch {
+            await cluster.destroy()
+            throw error
+        }
+    }
+
     /// A pool on a new database.
     static func makePool(
         migrated: Bool = true, size: Int = 4, acquireTimeout: Duration = .seconds(30), maxWaiters: Int = 1024,
