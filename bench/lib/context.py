@@ -53,13 +53,16 @@ class Bench:
         with open(self.path("summary.json"), "w") as f:
             json.dump(self.results, f, indent=2, default=str)
 
-    def server(self, name, extra=(), db="weighin", measured=False):
-        """`weighin serve` on the cluster with weighin's defaults (no WEIGHIN_* variable of ours) and `extra`;
-        a measured one also gets --server-args and --server-env."""
+    def server(self, name, extra=(), db="weighin", measured=False, wrapper=(), binary=None, env=None,
+               ready_timeout=60):
+        """`weighin serve` on the cluster with weighin's defaults (no WEIGHIN_* variable of ours) and `extra`,
+        under `wrapper` if any, from `binary` if not the built one, with `env` added; a measured one also gets
+        --server-args and --server-env."""
         extra = list(extra) + (self.args.server_args.split() if measured and self.args.server_args else [])
-        env = dict(e.split("=", 1) for e in self.args.server_env) if measured else {}
-        return Server(self.binary, self.port(), ["--database-url", self.cluster.url_of(db), "--sql-dir", self.sql_dir]
-                      + extra, self.path(f"server-{name}.log"), env, inherit_weighin_env=False).start(ready_timeout=60)
+        env = dict(env or {}, **(dict(e.split("=", 1) for e in self.args.server_env) if measured else {}))
+        return Server(binary or self.binary, self.port(), ["--database-url", self.cluster.url_of(db), "--sql-dir", self.sql_dir]
+                      + extra, self.path(f"server-{name}.log"), env, inherit_weighin_env=False,
+                      wrapper=wrapper).start(ready_timeout=ready_timeout)
 
     def reset_data(self):
         """Removes the entries created by earlier load phases, so each phase sees the same seeded data."""

@@ -120,6 +120,13 @@ def summary(b):
         add("cores busy: service " + str(r["service"]["window"]["cpu_cores"]) + f", others "
             f"{r['service']['window']['other_cores']}; ceiling " + str(r["ceiling"]["window"]["cpu_cores"])
             + f", others {r['ceiling']['window']['other_cores']}")
+    if "instructions" in r:
+        i = r["instructions"]
+        add("")
+        add(f"instructions per request (the mix under callgrind, {i['connections']} connections): "
+            f"{i['per_request']:,} over {sum(i['requests'].values()):,.0f} requests ({i['per_request_without_sha256']:,} "
+            f"without the ETag's SHA-256 blocks, which valgrind runs without the CPU's SHA instructions); by function in "
+            + ", ".join(i["files"]))
     if r.get("other_cores_by_phase"):
         add("other processes during the measurements (cores): " + ", ".join(
             f"{k} {v['other_cores']:.2f}" + (f" ({v['attempts']} attempts)" if v["attempts"] > 1 else "")

@@ -16,13 +16,14 @@ class Server:
     """`<binary> serve --port <port> <args>` (weighin listens on 127.0.0.1 unless told otherwise), its output in
     `log_path`. Its environment is ours without DATABASE_URL - and without any WEIGHIN_* variable unless
     `inherit_weighin_env` - plus `env`. With `ops_port`, also `--ops-port <ops_port>`: readiness and metrics are
-    then asked there (weighin serves them on that listener only). `start()` registers its stop for the end."""
+    then asked there (weighin serves them on that listener only). `wrapper` runs it under another program in the
+    same process (valgrind, say). `start()` registers its stop for the end."""
 
     def __init__(self, binary: str, port: int, args=(), log_path: str = "", env: dict | None = None,
-                 inherit_weighin_env: bool = True, ops_port: int | None = None):
+                 inherit_weighin_env: bool = True, ops_port: int | None = None, wrapper=()):
         self.port = port
         self.ops_port = ops_port
-        self.cmd = ([binary, "serve", "--port", str(port)] + (["--ops-port", str(ops_port)] if ops_port else [])
+        self.cmd = (list(wrapper) + [binary, "serve", "--port", str(port)] + (["--ops-port", str(ops_port)] if ops_port else [])
                     + list(args))
         self.log_path = log_path
         self.env = dict(env or {})
