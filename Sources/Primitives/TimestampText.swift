@@ -88,15 +88,17 @@ public enum TimestampText {
             guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") else { return nil }
             let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
             i += 1
-            var parts: [Int] = []
-            while i + 2 <= b.count, let part = CalendarDate.digits(b[i..<(i + 2)]) {
-                parts.append(part)
+            // Hours, then optional minutes and seconds, two digits each (PostgreSQL writes `+00`, `+05:30`).
+            var parts = 0
+            while true {
+                guard parts < 3, i + 2 <= b.count, let part = CalendarDate.digits(b[i..<(i + 2)]) else { return nil }
+                offsetSeconds += part * (parts == 0 ? 3600 : parts == 1 ? 60 : 1)
+                parts += 1
                 i += 2
                 if i < b.count, b[i] == UInt8(ascii: ":") { i += 1 } else { break }
             }
-            guard !parts.isEmpty, i == b.count else { return nil }
-            let h = parts[0], m = parts.count > 1 ? parts[1] : 0, s = parts.count > 2 ? parts[2] : 0
-            offsetSeconds = sign * (h * 3600 + m * 60 + s)
+            guard i == b.count else { return nil }
+            offsetSeconds *= sign
         } else if offsetRequired {
             return nil
         }

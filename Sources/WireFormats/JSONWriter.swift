@@ -59,11 +59,14 @@ public struct JSONWriter: Sendable {
     /// names per page).
     public mutating func key(_ name: StaticString) {
         assert(name.withUTF8Buffer { !$0.contains(where: Self.needsEscape) }, "a member name that needs escaping")
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        append(name)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        name.withUTF8Buffer { utf8 in
+            appendSeparated(capacity: utf8.count + 3) { out in
+                out.append(UInt8(ascii: "\""))
+                for byte in utf8 { out.append(byte) }
+                out.append(UInt8(ascii: "\""))
+                out.append(UInt8(ascii: ":"))
+            }
+        }
         needsComma = false
     }
 
@@ -86,14 +89,17 @@ public struct JSONWriter: Sendable {
     /// escaping (digits, hex, `-`, `:`, `.`, letters), as in ids and timestamps, with no `String` in between.
     /// `fill` returns how many bytes it wrote.
     public mutating func asciiString(capacity: Int, _ fill: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
-            let written = UnsafeBufferPointer(rebasing: buffer[..<fill(buffer)])
-            assert(!written.contains(where: Self.needsEscape), "text that needs escaping")
-            bytes.append(contentsOf: written)
+        appendSeparated(capacity: capacity + 2) { out in
+            out.append(UInt8(ascii: "\""))
+            out.withUnsafeMutableBufferPointer { buffer, count in
+                let room = UnsafeMutableBufferPointer(rebasing: buffer[count ..< count + capacity])
+                let written = fill(room)
+                precondition(written <= capacity, "more bytes than the capacity asked for")
+                assert(!room[..<written].contains(where: Self.needsEscape), "text that needs escaping")
+                count += written
+            }
+            out.append(UInt8(ascii: "\""))
         }
-        bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
@@ -120,16 +126,12 @@ public struct JSONWriter: Sendable {
 
     /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
-        separate()
-        append(value ? "true" : "false")
-        needsComma = true
+        literal(value ? "true" : "false")
     }
 
     /// Writes `null`.
     public mutating func null() {
-        separate()
-        append("null")
-        needsComma = true
+        literal("null")
     }
 
     /// Writes a whole value; numbers keep their source text and objects their member order.
@@ -155,8 +157,25 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    private mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    /// Writes a literal (`true`, `null`) as a value.
+    private mutating func literal(_ text: StaticString) {
+        text.withUTF8Buffer { utf8 in
+            appendSeparated(capacity: utf8.count) { out in
+                for byte in utf8 { out.append(byte) }
+            }
+        }
+        needsComma = true
+    }
+
+    /// Appends the comma the next value needs, if any, and what `write` writes (at most `capacity` bytes), with
+    /// one check of the array's capacity: each append on its own checks that the array is unique and has room,
+    /// and a listed entry writes 15 names, 3 ids or timestamps and up to 9 nulls.
+    private mutating func appendSeparated(capacity: Int, _ write: (inout OutputSpan<UInt8>) -> Void) {
+        let comma = needsComma
+        bytes.append(addingCapacity: capacity + 1) { out in
+            if comma { out.append(UInt8(ascii: ",")) }
+            write(&out)
+        }
     }
 
     /// Whether a byte must be escaped inside a JSON string: `"`, `\\` and control characters.
