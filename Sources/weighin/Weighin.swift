@@ -21,7 +21,7 @@ struct Weighin: AsyncParsableCommand {
     /// 8.75 -> 6.37 system calls per request). NIO needs this done on the main thread before any task runs.
     /// Nothing may block in a task, as before: the threads are as many as the cores, as Swift's pool was.
     static func main() async {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        _ = GlobalExecutorOnEventLoops.install()
         await main(nil)
     }
 }

@@ -83,9 +83,9 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     return app
 }
 
-/// The router: middleware (request id and access log, metrics, the rate limit when given, problem JSON) around every
-/// route, and the bearer check around authenticated ones; the web app's pages beside the API's routes, unless
-/// `pages` is nil.
+/// The router: middleware (the request's task kept on its event loop, request id and access log, metrics, the rate
+/// limit when given, problem JSON) around every route, and the bearer check around authenticated ones; the web
+/// app's pages beside the API's routes, unless `pages` is nil.
 func buildRouter(
     _ table: RouteTable = .all, pages: WebPages? = WebPages(files: .bundled), services: WeighinServices,
     configuration: AppConfiguration, metrics: AppMetrics, limiter: RateLimiter? = nil
@@ -103,6 +103,7 @@ func buildRouter(
             services: services, migrations: configuration.migrations, metrics: metrics,
             openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: EventLoopExecutorMiddleware(executors: EventLoopTaskExecutors()))
     router.add(middleware: RequestLogMiddleware(accessLog: configuration.settings.accessLog))
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     if !configuration.settings.corsOrigins.isEmpty {
