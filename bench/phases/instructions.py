@@ -69,7 +69,7 @@ def instructions(b):
         srv.stop()
         os.remove(binary)
         os.remove(shim)
-    dumps = sorted(f for f in glob.glob(out_file + "*") if f.endswith(".1") or re.search(r"\.\d+$", f))
+    dumps = sorted(f for f in glob.glob(out_file + ".*") if re.search(r"\.\d+$", f))  # callgrind_control's dumps
     if not dumps:
         log("instructions: callgrind wrote no dump; see server-instructions.log")
         return

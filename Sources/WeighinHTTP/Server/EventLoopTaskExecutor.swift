@@ -3,11 +3,12 @@ import NIOPosix
 
 /// A task executor that runs its jobs on one NIO event loop, each as nonisolated code.
 ///
-/// Why: `main` makes NIO's loops run Swift concurrency's jobs, but NIO runs each job isolated to its loop, so every
-/// call into a nonisolated async function (each middleware, each `withTaskCancellationHandler`) switches executors
-/// and enqueues the task on the loop again: about 100 jobs per request of the benchmark's mix
-/// (`bench/run --phases instructions`). A task that prefers this executor makes those calls inline, and when a
-/// statement's answer resumes it from the database driver's thread, it goes back to its own loop.
+/// Why: a request's task waits for its statements, and the database driver's `epoll` thread resumes it. Resumed
+/// there without a preference, it is enqueued on the global executor from a thread that is no event loop, so on
+/// whichever loop comes next, and its answer then hops to its connection's loop (measured: 0.75-0.95 of the
+/// requests, more context switches). A task that prefers this executor goes back to its own loop, and calls between
+/// nonisolated async functions inside it go on inline, as on the generic executor, instead of enqueueing the task
+/// again (about 100 jobs per request of the benchmark's mix under NIO's own hook: `bench/run --phases instructions`).
 final class EventLoopTaskExecutor: TaskExecutor {
     /// The loop the jobs run on.
     let loop: any EventLoop
