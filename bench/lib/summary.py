@@ -117,6 +117,11 @@ def summary(b):
             best = sum(cc.values()) / (floor + sum(v for k, v in sc.items() if k != "server"))
             add(f"HTTP floor: GET /healthz costs the server {floor:.0f} us of CPU per request; with only that on "
                 f"top of the same client and PostgreSQL work, the ratio could reach at most {best:.2f}")
+            fs = r["http_floor"].get("server_context_switches_per_request")
+            ss = r["service"]["window"].get("server_context_switches_per_request")
+            if fs and ss:
+                add(f"context switches per request (voluntary + involuntary): GET /healthz {fs['voluntary']} + "
+                    f"{fs['involuntary']}, the mix {ss['voluntary']} + {ss['involuntary']}")
         add("cores busy: service " + str(r["service"]["window"]["cpu_cores"]) + f", others "
             f"{r['service']['window']['other_cores']}; ceiling " + str(r["ceiling"]["window"]["cpu_cores"])
             + f", others {r['ceiling']['window']['other_cores']}")

@@ -1,5 +1,6 @@
 """The profile: `perf record -a -g` during a closed loop like the service's, reported for the server by library,
-thread, symbol and caller; then `perf stat` of the server's system calls and context switches per request."""
+thread, symbol and caller; then `perf stat` of the server's system calls and context switches per request, and the call stacks that make
+its futex calls and context switches."""
 
 import shutil
 import time
@@ -28,8 +29,10 @@ def profile(b, srv):
     events = ["futex", "read", "write", "readv", "writev", "sendto", "recvfrom", "sendmsg", "recvmsg", "poll",
               "epoll_wait", "epoll_ctl", "newfstatat"]
     stat_seconds = 5
+    blocking = b.path("perf-blocking.data")
+    blocking_seconds = 3
 
-    def sampler(window):
+    def sampler(_window):
         time.sleep(1)
         holder["out"] = run(["perf", "record", "-a", "-g", "-F", "999", "-o", data, "--", "sleep", str(seconds)],
                             seconds + 120, check=False)
@@ -39,10 +42,15 @@ def profile(b, srv):
             [f"syscalls:sys_enter_{e}" for e in events] + ["context-switches", "cpu-migrations"]),
             "-p", str(srv.pid), "--", "sleep", str(stat_seconds)], stat_seconds + 60, check=False)
         holder["requests"] = sum(requests_by_scenario(srv.metrics()).values()) - before
-        time.sleep(max(0, window - seconds - stat_seconds - 2))
+        # Where the server's futex calls and context switches come from: each one with its call stack.
+        holder["blocking"] = run(["perf", "record", "-g", "-e", "syscalls:sys_enter_futex", "-e", "context-switches",
+                                  "-o", blocking, "-p", str(srv.pid), "--", "sleep", str(blocking_seconds)],
+                                 blocking_seconds + 60, check=False)
 
+    # The load lasts as long as the sampler needs (perf's own start-up included), so every count is taken under it.
+    duration = max(b.duration, 1 + seconds + stat_seconds + blocking_seconds + 6)
     loadreport, _, cmd = loadtest(b, srv, "profile", [], connections=a.connections, window=False,
-                                  sampler=sampler)
+                                  sampler=sampler, duration=duration)
     pid = srv.pid
 
     def report(*extra, limit="0.5"):
@@ -56,6 +64,9 @@ def profile(b, srv):
         "server-inclusive": report("--children", "--sort", "symbol", "-g", "none", limit="1"),
         "server-callers": report("--no-children", "--sort", "symbol", "-g", "caller,0.5,callee,function,percent",
                                  limit="1.5"),
+        "blocking-callers": run(["perf", "report", "-i", blocking, "--stdio", "--no-children", "--sort", "comm",
+                                 "-g", "caller,0.5,callee,function,percent", "--percent-limit", "2"], 600,
+                                check=False),
         "all-by-command": run(["perf", "report", "-i", data, "--stdio", "--sort", "comm", "-g", "none"], 600,
                               check=False),
     }

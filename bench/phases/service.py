@@ -55,14 +55,22 @@ def http_floor(b, srv):
            "--warmup", "2s", "--duration", f"{seconds}s", "--json", json_path]
     log(f"http floor: GET /healthz, {a.connections} connections, {seconds} s")
     before = procfs.cpu_seconds(srv.pid)
+    switches_before = procfs.context_switches(srv.pid)
     run(cmd, seconds + 60, check=False)
     spent = procfs.cpu_seconds(srv.pid) - before
+    switches_after = procfs.context_switches(srv.pid)
     with open(json_path) as f:
         ov = json.load(f)["overall"]
     requests = ov["throughput"] * seconds
     # The warm-up's requests are served too: count them at the measured rate (an estimate, within a few %).
-    per_request = spent * 1e6 / max(1.0, requests * (seconds + 2) / seconds)
+    served = max(1.0, requests * (seconds + 2) / seconds)
+    per_request = spent * 1e6 / served
+    # Context switches without the database: what the HTTP stack alone costs in them, on cores it shares with the
+    # load generator (involuntary ones are preemptions, voluntary ones waits).
+    switches = {k: round((switches_after[k] - switches_before[k]) / served, 2) for k in switches_before}
     b.results["http_floor"] = {"throughput": ov["throughput"], "server_cpu_us_per_request": round(per_request, 1),
+                               "server_context_switches_per_request": switches,
                                "latency_ms": ov["latency_ms"], "command": " ".join(cmd)}
-    log(f"http floor: {ov['throughput']:.0f} req/s, server CPU {per_request:.1f} us per request")
+    log(f"http floor: {ov['throughput']:.0f} req/s, server CPU {per_request:.1f} us per request, context switches "
+        f"per request {switches}")
     b.save()

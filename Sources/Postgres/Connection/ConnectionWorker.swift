@@ -69,6 +69,9 @@ final class ConnectionWorker: Sendable {
     let configuration: PostgresConfiguration
     private let state: Mutex<State>
     private let exited = OneTimeSignal()
+    /// Whether `State.failure` is set, readable without the lock: the pool asks it of every candidate connection
+    /// under its own lock, where waiting for this connection's lock would hold up every caller of the pool.
+    private let failed = Atomic<Bool>(false)
     /// How another thread cancels the statement running or cuts the connection.
     private let interrupt: ConnectionInterrupt
     private let socket: Int32
@@ -147,7 +150,7 @@ final class ConnectionWorker: Sendable {
 
     /// Whether the connection has died or been closed.
     var isTerminated: Bool {
-        state.withLock { $0.failure != nil }
+        failed.load(ordering: .acquiring)
     }
 
     /// For a process that stops after its drain timeout: asks the server to cancel the statement it runs for this
@@ -299,7 +302,10 @@ final class ConnectionWorker: Sendable {
     private func terminate(_ s: inout State, _ error: PostgresError, _ effects: inout Effects, notify: Bool = true) {
         var unsent = error
         if unsent.isConnectionFailure { unsent.code = .connectionDoesNotExist }
-        if s.failure == nil { s.failure = unsent }
+        if s.failure == nil {
+            s.failure = unsent
+            failed.store(true, ordering: .releasing)
+        }
         effects.completions += s.pipeline.failAll(error)
         while let item = s.pending.popFirst() { effects.failures.append((item, unsent)) }
         guard let handle = s.handle else { return }

@@ -1,4 +1,5 @@
 import DequeModule
+import Synchronization
 
 /// The pool's decisions, without I/O: which connection serves a caller, when a caller waits or is refused, when to
 /// open a connection, and what a release, an expiry, a new or a lost connection changes.
@@ -71,6 +72,48 @@ struct PoolStateMachine {
         var waiting: Int
     }
 
+    /// What a caller changes on a slot without the pool's lock: the statements granted on it and not sent yet.
+    ///
+    /// Each pipelined statement is granted and then sent by its caller; counting it as sent under the pool's lock
+    /// cost a third lock per statement (with the grant and the answer), and that lock is what the event loops and
+    /// the connections' thread contend for. Only the last one a draining slot waits for takes the lock
+    /// (`drained`), to lend the slot. The grant, a borrower's lending and `abandoned` change these under the lock.
+    final class SlotCounters: Sendable {
+        private let unsentCount = Atomic<Int>(0)
+        private let drainingFlag = Atomic<Bool>(false)
+
+        /// Statements granted on the slot whose callers have not handed them to the connection yet.
+        var unsent: Int { unsentCount.load(ordering: .sequentiallyConsistent) }
+
+        /// Set while the connection drains for a waiting borrower: it takes no new statement, and is lent once the
+        /// ones granted are sent (so that a stream of statements cannot keep a borrower waiting forever).
+        var draining: Bool {
+            get { drainingFlag.load(ordering: .sequentiallyConsistent) }
+            set { drainingFlag.store(newValue, ordering: .sequentiallyConsistent) }
+        }
+
+        /// A statement was granted here; called under the pool's lock.
+        func granted() {
+            unsentCount.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        }
+
+        /// A statement granted here will never be sent; called under the pool's lock.
+        func abandoned() {
+            unsentCount.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        }
+
+        /// Records that a statement granted on the slot has been handed to its connection, in order (a borrower's
+        /// `BEGIN` can no longer overtake it); true when it was the last one of a draining slot, whose borrower
+        /// `drained` then serves under the pool's lock.
+        ///
+        /// A borrower that looked at the count just before it was lowered, and set the flag just after it was read,
+        /// still gets the slot: the statement is in flight, and its answer (`release`, under the lock, so after the
+        /// borrower's look) serves the waiters.
+        func sent() -> Bool {
+            unsentCount.wrappingSubtract(1, ordering: .sequentiallyConsistent).newValue == 0 && draining
+        }
+    }
+
     private struct Slot {
         let id: SlotID
         var lent = false
@@ -79,13 +122,14 @@ struct PoolStateMachine {
         /// How many statements this connection may carry now: one after a slow answer (statements are likely
         /// waiting on a lock), doubling back to the configured depth as answers come fast again.
         var depthLimit: Int
-        /// Statements granted whose callers have not handed them to the connection yet (`sent`).
-        var unsent = 0
-        /// Set while the connection drains for a waiting borrower: it takes no new statement, and is lent once the
-        /// ones granted are sent (so that a stream of statements cannot keep a borrower waiting forever).
-        var draining = false
+        let counters = SlotCounters()
 
         var inflight: Int { started.count }
+        var unsent: Int { counters.unsent }
+        var draining: Bool {
+            get { counters.draining }
+            nonmutating set { counters.draining = newValue }
+        }
     }
 
     let configuration: Configuration
@@ -161,20 +205,23 @@ struct PoolStateMachine {
         return actions
     }
 
-    /// A statement granted on `slotID` has been handed to its connection, in order: a borrower's `BEGIN` can no
-    /// longer overtake it.
-    mutating func sent(_ slotID: SlotID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+    /// The counters a caller updates without the lock for statements granted on `slotID` (`SlotCounters.sent`).
+    func counters(of slotID: SlotID) -> SlotCounters? {
+        slots.first { $0.id == slotID }?.counters
+    }
+
+    /// The last statement granted on a draining slot has been sent (`SlotCounters.sent` returned true): the
+    /// borrower it drains for can have it.
+    mutating func drained(now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
         var actions = Actions()
-        guard let index = slots.firstIndex(where: { $0.id == slotID }) else { return actions }
-        slots[index].unsent -= 1
-        if slots[index].unsent == 0, slots[index].draining { serveWaiters(&actions, now: now, isOpen: isOpen) }
+        serveWaiters(&actions, now: now, isOpen: isOpen)
         return actions
     }
 
     /// A statement granted on `slotID` will never be sent (its caller was cancelled first): its place is free.
     mutating func abandoned(_ slotID: SlotID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
         if let index = slots.firstIndex(where: { $0.id == slotID }) {
-            slots[index].unsent -= 1
+            slots[index].counters.abandoned()
             slots[index].started.removeLast()
         }
         var actions = Actions()
@@ -282,7 +329,7 @@ struct PoolStateMachine {
         switch demand {
         case .shared:
             slots[index].started.append(now)
-            slots[index].unsent += 1
+            slots[index].counters.granted()
         case .exclusive:
             slots[index].lent = true
             slots[index].draining = false

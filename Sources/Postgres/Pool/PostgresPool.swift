@@ -55,6 +55,7 @@ public final class PostgresPool: Sendable {
     private struct Grant: Sendable {
         let slot: Int
         let connection: PostgresConnection
+        let counters: PoolStateMachine.SlotCounters
     }
 
     /// The decisions, and what they refer to: open connections, waiting callers and their timers.
@@ -186,7 +187,9 @@ public final class PostgresPool: Sendable {
                         release(grant.slot, demand: .shared)
                         box.resume(with: result.map(PostgresRows.init).mapError { $0 })
                     }))
-                update { machine, _, isOpen in machine.sent(grant.slot, now: .now, isOpen: isOpen) }
+                if grant.counters.sent() {
+                    update { machine, _, isOpen in machine.drained(now: .now, isOpen: isOpen) }
+                }
             }
         } catch is CancellationError {
             if submission.withLock({ $0.claim(.abandoned) }) { abandon(grant.slot) }
@@ -272,9 +275,10 @@ public final class PostgresPool: Sendable {
             var work = Work()
             for grant in actions.grants {
                 guard let continuation = s.waiters.removeValue(forKey: grant.waiter),
-                    let connection = s.connections[grant.slot]
+                    let connection = s.connections[grant.slot], let counters = s.machine.counters(of: grant.slot)
                 else { continue }
-                work.grants.append((continuation, Grant(slot: grant.slot, connection: connection), grant.demand))
+                work.grants.append((
+                    continuation, Grant(slot: grant.slot, connection: connection, counters: counters), grant.demand))
             }
             for failure in actions.failures {
                 if let continuation = s.waiters.removeValue(forKey: failure.waiter) {

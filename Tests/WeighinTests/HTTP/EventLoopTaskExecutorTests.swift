@@ -19,7 +19,7 @@ struct EventLoopTaskExecutorTests {
         for loop in group.makeIterator() {
             let executor = try #require(try await loop.submit { executors.current }.get())
             #expect(executor.loop === loop)
-            try await withTaskExecutorPreference(executor) {
+            await withTaskExecutorPreference(executor) {
                 #expect(loop.inEventLoop)
                 #expect(await onLoop(loop))
                 // As when the database driver's thread completes a statement.
