@@ -61,24 +61,43 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// `YYYY-MM-DD`.
     public var description: String {
-        let (y, m, d) = components
-        guard (0...9999).contains(y) else { return Self.pad(y, 4) + "-" + Self.pad(m, 2) + "-" + Self.pad(d, 2) }
-        // Written digit by digit: every listed entry has one (concatenating padded strings cost 5 allocations).
-        return String(unsafeUninitializedCapacity: 10) { out in
-            func put(_ value: Int, width: Int, endingAt end: Int) {
-                var rest = value
-                for position in stride(from: end - 1, through: end - width, by: -1) {
-                    out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
-            }
-            put(y, width: 4, endingAt: 4)
-            out[4] = UInt8(ascii: "-")
-            put(m, width: 2, endingAt: 7)
-            out[7] = UInt8(ascii: "-")
-            put(d, width: 2, endingAt: 10)
-            return 10
+        guard hasFourDigitYear else {
+            let (y, m, d) = components
+            return Self.pad(y, 4) + "-" + Self.pad(m, 2) + "-" + Self.pad(d, 2)
         }
+        return String(unsafeUninitializedCapacity: Self.isoLength) { writeISO(into: $0) }
+    }
+
+    /// The length of `description` for a year of four digits.
+    public static let isoLength = 10
+
+    /// Whether the year is within 0...9999, so that `description` has `isoLength` bytes and `writeISO` can write it.
+    public var hasFourDigitYear: Bool {
+        (Self.firstFourDigitDay...Self.lastFourDigitDay).contains(daysSinceEpoch)
+    }
+
+    private static let firstFourDigitDay = days(year: 0, month: 1, day: 1)
+    private static let lastFourDigitDay = days(year: 9999, month: 12, day: 31)
+
+    /// Writes `description`'s text into `buffer` (at least `isoLength` bytes) and returns its length, for a day with
+    /// `hasFourDigitYear`: for writers that append it to their own output without a `String` in between (every
+    /// listed entry has one).
+    public func writeISO(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(buffer.count >= Self.isoLength && hasFourDigitYear, "a buffer too short or a year too far")
+        let (y, m, d) = components
+        func put(_ value: Int, width: Int, endingAt end: Int) {
+            var rest = value
+            for position in stride(from: end - 1, through: end - width, by: -1) {
+                buffer[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            }
+        }
+        put(y, width: 4, endingAt: 4)
+        buffer[4] = UInt8(ascii: "-")
+        put(m, width: 2, endingAt: 7)
+        buffer[7] = UInt8(ascii: "-")
+        put(d, width: 2, endingAt: 10)
+        return Self.isoLength
     }
 
     public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool {
@@ -106,11 +125,19 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         }
     }
 
-    static func digits(_ bytes: some Collection<UInt8>) -> Int? {
+    /// The value of a run of decimal digits in database or request text; nil when any byte is not a digit.
+    ///
+    /// It reads the slice's base directly: iterating a `Slice` checks each index against its bounds, and every
+    /// listed entry's three timestamps read six runs each.
+    static func digits(_ bytes: Slice<UnsafeRawBufferPointer>) -> Int? {
+        let base = bytes.base
         var value = 0
-        for b in bytes {
-            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(b - UInt8(ascii: "0"))
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let digit = base[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int(digit)
+            index += 1
         }
         return value
     }

@@ -15,7 +15,11 @@ extension Decimal {
     ///
     /// A leading `+`, a bare `.5` or `5.` are refused: every caller's grammar (PostgreSQL's `numeric` output, JSON,
     /// the API's CSV) writes digits on both sides of the point.
-    public init?(exactText text: some Collection<UInt8>) {
+    ///
+    /// It reads the text's memory: as a generic over any collection, called from another module, it ran unspecialized
+    /// (about 150 instructions per character for every weight a listing decodes). `init(exactText:)` for other
+    /// collections reads their bytes in place when they are contiguous.
+    public init?(exactText text: UnsafeRawBufferPointer) {
         var negative = false
         var significand: UInt64 = 0
         var significantDigits = 0
@@ -104,9 +108,18 @@ extension Decimal {
 
     private static let posix = Locale(identifier: "en_US_POSIX")
 
+    /// `init(exactText:)` for any text (a `String`'s UTF-8 view, an array), read in place when it is contiguous.
+    @inlinable
+    public init?(exactText text: some Collection<UInt8>) {
+        let parsed = text.withContiguousStorageIfAvailable { Decimal(exactText: UnsafeRawBufferPointer($0)) }
+            ?? Array(text).withUnsafeBytes { Decimal(exactText: $0) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
     /// The significant digits of already validated number text: no sign, point, exponent, leading or trailing
     /// zeros.
-    private static func significantDigits(of text: some Collection<UInt8>) -> String {
+    private static func significantDigits(of text: UnsafeRawBufferPointer) -> String {
         var digits: [UInt8] = []
         for byte in text {
             if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
@@ -120,21 +133,32 @@ extension Decimal {
 
     /// The value in plain positional notation, exactly as `description` writes it (`72.35`, `-0.5`, `1200`; NaN
     /// is `NaN`).
-    ///
-    /// `description` goes through Foundation's string replacement and costs about 0.8 µs; listing writes 30 weights
-    /// per page, so this takes the significand as an integer and writes its digits, the point and the sign from the
-    /// end of a buffer on the stack (a `String` built and then inserted into cost a listed entry 1,300 instructions
-    /// more), and falls back to `description` beyond 18 significant digits.
     public var plainText: String {
-        guard !isNaN, !isZero else { return description }
+        var text = ""
+        withPlainTextUTF8 { text = String(decoding: $0, as: UTF8.self) }
+        return text
+    }
+
+    /// Calls `body` with `plainText`'s UTF-8 bytes: for writers that append them to their own output without a
+    /// `String` in between (a listing writes 30 weights per page).
+    ///
+    /// `description` goes through Foundation's string replacement and costs about 0.8 µs, so this takes the
+    /// significand as an integer and writes its digits, the point and the sign from the end of a buffer on the
+    /// stack (a `String` built and then inserted into cost a listed entry 1,300 instructions more), and falls back
+    /// to `description` beyond 18 significant digits. (Not generic: called from another module, a generic one runs
+    /// unspecialized.)
+    public func withPlainTextUTF8(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         let exponent = self.exponent
         // The significand is a non-negative integer; below 10^18 (checked through its double, which rounds
         // monotonically and holds 10^18 exactly) it fits a UInt64. (Decimal's own `<` costs 150 ns.)
-        let significand = NSDecimalNumber(decimal: self.significand)
-        guard exponent > -40, exponent < 40, significand.doubleValue < 1e18 else { return description }
+        let significand = isNaN || isZero ? nil : NSDecimalNumber(decimal: self.significand)
+        guard let significand, exponent > -40, exponent < 40, significand.doubleValue < 1e18 else {
+            var text = description
+            return text.withUTF8(body)
+        }
         let negative = sign == .minus
         // At most a sign, 18 digits and 39 zeros, or 39 fraction digits, a point, one integer digit and a sign.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
             var start = buffer.count
             var rest = significand.uint64Value
             func put(_ byte: UInt8) {
@@ -153,7 +177,7 @@ extension Decimal {
             }
             repeat { putDigit() } while rest > 0
             if negative { put(UInt8(ascii: "-")) }
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[start...]), as: UTF8.self)
+            body(UnsafeBufferPointer(rebasing: buffer[start...]))
         }
     }
 }

@@ -27,7 +27,13 @@ public struct OffsetTimestamp: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `YYYY-MM-DDThh:mm:ss[.f{1,6}](Z|±hh:mm)`; nil for anything else.
     public init?(rfc3339 text: some StringProtocol) {
-        let b = Array(text.utf8)
+        var text = String(text)
+        guard let parsed = text.withUTF8({ Self(rfc3339: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = parsed
+    }
+
+    /// `init(rfc3339:)` for text as bytes.
+    init?(rfc3339 b: UnsafeRawBufferPointer) {
         guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
             b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
             let year = CalendarDate.digits(b[0..<4]), year >= 1, let month = CalendarDate.digits(b[5..<7]),

@@ -10,46 +10,73 @@ import Primitives
 /// Commas are inserted automatically; the caller is responsible for balanced begin/end calls and
 /// for calling ``key(_:)`` before each value inside an object. No whitespace is written.
 public struct JSONWriter: Sendable {
-    /// The encoded output so far.
-    public private(set) var bytes: [UInt8]
+    /// The bytes written so far, in memory the writer owns and grows by doubling.
+    ///
+    /// Not an array: appending to `[UInt8]` checks uniqueness and room per call, and writing a run of bytes into its
+    /// spare room takes a closure through `OutputSpan`; a member name cost about 160 instructions that way, and a
+    /// listed entry writes 15 names, 3 ids or timestamps and up to 9 nulls. Here a write checks once and stores.
+    private final class Storage: @unchecked Sendable {
+        // Written only through a writer holding the only reference (`reserve` copies a shared one first). Both
+        // fields are constants: a class's variables are checked for exclusive access at run time on every use.
+        let base: UnsafeMutablePointer<UInt8>
+        let capacity: Int
+
+        init(capacity: Int) {
+            self.capacity = Swift.max(capacity, 16)
+            base = .allocate(capacity: self.capacity)
+        }
+
+        deinit {
+            base.deallocate()
+        }
+    }
+
+    private var storage: Storage
+    /// How many bytes of `storage` are written.
+    private var count = 0
     /// True when the next value or key must be preceded by a comma.
     private var needsComma = false
 
+    /// The encoded output so far.
+    public var bytes: [UInt8] {
+        Array(UnsafeBufferPointer(start: storage.base, count: count))
+    }
+
     /// Creates a writer that appends to `bytes`, which should not end inside an unfinished value.
     public init(bytes: [UInt8] = []) {
-        self.bytes = bytes
+        storage = Storage(capacity: bytes.count + 256)
+        bytes.withUnsafeBufferPointer { put($0) }
     }
 
     /// Creates a writer with room for `capacity` bytes before its output grows: a listing knows roughly how long
     /// it gets, and each growth copies everything written so far.
     public init(capacity: Int) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        storage = Storage(capacity: capacity)
     }
 
     /// Starts an object (`{`).
     public mutating func beginObject() {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         needsComma = false
     }
 
     /// Ends the current object (`}`).
     public mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
+        put(UInt8(ascii: "}"))
         needsComma = true
     }
 
     /// Starts an array (`[`).
     public mutating func beginArray() {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        put(UInt8(ascii: "["))
         needsComma = false
     }
 
     /// Ends the current array (`]`).
     public mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+        put(UInt8(ascii: "]"))
         needsComma = true
     }
 
@@ -59,14 +86,13 @@ public struct JSONWriter: Sendable {
     /// names per page).
     public mutating func key(_ name: StaticString) {
         assert(name.withUTF8Buffer { !$0.contains(where: Self.needsEscape) }, "a member name that needs escaping")
-        name.withUTF8Buffer { utf8 in
-            appendSeparated(capacity: utf8.count + 3) { out in
-                out.append(UInt8(ascii: "\""))
-                for byte in utf8 { out.append(byte) }
-                out.append(UInt8(ascii: "\""))
-                out.append(UInt8(ascii: ":"))
-            }
-        }
+        let length = name.utf8CodeUnitCount
+        let room = reserveSeparated(length + 3)
+        room[0] = UInt8(ascii: "\"")
+        (room + 1).initialize(from: name.utf8Start, count: length)
+        room[1 + length] = UInt8(ascii: "\"")
+        room[2 + length] = UInt8(ascii: ":")
+        count += 3 + length
         needsComma = false
     }
 
@@ -74,7 +100,7 @@ public struct JSONWriter: Sendable {
     public mutating func key(escaping name: String) {
         separate()
         appendQuoted(name)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -89,25 +115,21 @@ public struct JSONWriter: Sendable {
     /// escaping (digits, hex, `-`, `:`, `.`, letters), as in ids and timestamps, with no `String` in between.
     /// `fill` returns how many bytes it wrote.
     public mutating func asciiString(capacity: Int, _ fill: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
-        appendSeparated(capacity: capacity + 2) { out in
-            out.append(UInt8(ascii: "\""))
-            out.withUnsafeMutableBufferPointer { buffer, count in
-                let room = UnsafeMutableBufferPointer(rebasing: buffer[count ..< count + capacity])
-                let written = fill(room)
-                precondition(written <= capacity, "more bytes than the capacity asked for")
-                assert(!room[..<written].contains(where: Self.needsEscape), "text that needs escaping")
-                count += written
-            }
-            out.append(UInt8(ascii: "\""))
-        }
+        let room = reserveSeparated(capacity + 2)
+        room[0] = UInt8(ascii: "\"")
+        let text = UnsafeMutableBufferPointer(start: room + 1, count: capacity)
+        let written = fill(text)
+        precondition(written <= capacity, "more bytes than the capacity asked for")
+        assert(!text[..<written].contains(where: Self.needsEscape), "text that needs escaping")
+        room[1 + written] = UInt8(ascii: "\"")
+        count += 2 + written
         needsComma = true
     }
 
     /// Writes number text verbatim; the caller guarantees it is a valid JSON number (e.g. `Decimal.description`).
     public mutating func rawNumber(_ text: String) {
-        separate()
-        bytes.append(contentsOf: text.utf8)
-        needsComma = true
+        var text = text
+        text.withUTF8 { verbatim($0) }
     }
 
     /// Writes a decimal in plain notation; NaN, which JSON cannot express, is written as `null`.
@@ -115,7 +137,7 @@ public struct JSONWriter: Sendable {
         if value.isNaN {
             null()
         } else {
-            rawNumber(value.plainText)
+            value.withPlainTextUTF8 { verbatim($0) }
         }
     }
 
@@ -159,23 +181,51 @@ public struct JSONWriter: Sendable {
 
     /// Writes a literal (`true`, `null`) as a value.
     private mutating func literal(_ text: StaticString) {
-        text.withUTF8Buffer { utf8 in
-            appendSeparated(capacity: utf8.count) { out in
-                for byte in utf8 { out.append(byte) }
-            }
-        }
+        text.withUTF8Buffer { verbatim($0) }
+    }
+
+    /// Writes a value's text as it is (a literal, a number's digits).
+    private mutating func verbatim(_ utf8: UnsafeBufferPointer<UInt8>) {
+        let room = reserveSeparated(utf8.count)
+        if let source = utf8.baseAddress { room.initialize(from: source, count: utf8.count) }
+        count += utf8.count
         needsComma = true
     }
 
-    /// Appends the comma the next value needs, if any, and what `write` writes (at most `capacity` bytes), with
-    /// one check of the array's capacity: each append on its own checks that the array is unique and has room,
-    /// and a listed entry writes 15 names, 3 ids or timestamps and up to 9 nulls.
-    private mutating func appendSeparated(capacity: Int, _ write: (inout OutputSpan<UInt8>) -> Void) {
-        let comma = needsComma
-        bytes.append(addingCapacity: capacity + 1) { out in
-            if comma { out.append(UInt8(ascii: ",")) }
-            write(&out)
+    /// Room for `bytes` more bytes at the end of the output, which the caller fills and then adds to `count`; a
+    /// storage another writer shares, or one too small, is replaced by a copy first.
+    @inline(__always)
+    private mutating func reserve(_ bytes: Int) -> UnsafeMutablePointer<UInt8> {
+        let needed = count + bytes
+        if needed > storage.capacity || !isKnownUniquelyReferenced(&storage) {
+            let capacity = needed > storage.capacity ? Swift.max(needed, storage.capacity * 2) : storage.capacity
+            let copy = Storage(capacity: capacity)
+            copy.base.initialize(from: storage.base, count: count)
+            storage = copy
         }
+        return storage.base + count
+    }
+
+    /// `reserve` for a value or a name: writes and counts the comma before it, if one is due, and returns the room
+    /// after it.
+    @inline(__always)
+    private mutating func reserveSeparated(_ bytes: Int) -> UnsafeMutablePointer<UInt8> {
+        let room = reserve(bytes + 1)
+        guard needsComma else { return room }
+        room.initialize(to: UInt8(ascii: ","))
+        count += 1
+        return room + 1
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        reserve(1).initialize(to: byte)
+        count += 1
+    }
+
+    private mutating func put(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard let source = utf8.baseAddress, !utf8.isEmpty else { return }
+        reserve(utf8.count).initialize(from: source, count: utf8.count)
+        count += utf8.count
     }
 
     /// Whether a byte must be escaped inside a JSON string: `"`, `\\` and control characters.
@@ -185,16 +235,16 @@ public struct JSONWriter: Sendable {
 
     private mutating func separate() {
         if needsComma {
-            bytes.append(UInt8(ascii: ","))
+            put(UInt8(ascii: ","))
         }
     }
 
     /// Appends `text` in double quotes, escaping `"`, `\`, control characters, U+2028 and U+2029.
     private mutating func appendQuoted(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { appendEscaped($0) }
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
     }
 
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
@@ -216,29 +266,29 @@ public struct JSONWriter: Sendable {
                 index += 1
                 continue
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            put(UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
             appendEscape(for: scalar)
             index += length
             runStart = index
         }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+        put(UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
     }
 
     private mutating func appendEscape(for scalar: UInt32) {
-        bytes.append(UInt8(ascii: "\\"))
+        put(UInt8(ascii: "\\"))
         switch scalar {
-        case 0x22: bytes.append(UInt8(ascii: "\""))
-        case 0x5C: bytes.append(UInt8(ascii: "\\"))
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x22: put(UInt8(ascii: "\""))
+        case 0x5C: put(UInt8(ascii: "\\"))
+        case 0x08: put(UInt8(ascii: "b"))
+        case 0x0C: put(UInt8(ascii: "f"))
+        case 0x0A: put(UInt8(ascii: "n"))
+        case 0x0D: put(UInt8(ascii: "r"))
+        case 0x09: put(UInt8(ascii: "t"))
         default:
-            bytes.append(UInt8(ascii: "u"))
+            put(UInt8(ascii: "u"))
             for shift in stride(from: 12, through: 0, by: -4) {
                 let nibble = UInt8(scalar >> UInt32(shift) & 0xF)
-                bytes.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+                put(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
             }
         }
     }

@@ -125,7 +125,7 @@ extension Array: PostgresDecodable where Element == UInt8 {
     /// Reads the hex output format (`\x0a1b`), PostgreSQL's default `bytea_output`.
     public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> [UInt8]? {
         guard text.count >= 2, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x") else { return nil }
-        return Hex.decode(text.dropFirst(2))
+        return Hex.decode(UnsafeRawBufferPointer(rebasing: text[2...]))
     }
 }
 

@@ -115,20 +115,10 @@ public final class BufferedLogOutput: Sendable {
     }
 }
 
-/// A `TextOutputStream` for swift-log's `StreamLogHandler` that queues each record (one `write` call per record)
-/// on a `BufferedLogOutput`.
-struct BufferedLogStream: TextOutputStream, Sendable {
-    let output: BufferedLogOutput
-
-    mutating func write(_ string: String) {
-        output.append(string.utf8)
-    }
-}
-
 /// Passes every record to the handler it wraps and, from `.error` up, writes out everything queued before `log`
 /// returns: an error line is out even if the process dies right after it.
 struct UrgentFlushLogHandler: LogHandler {
-    var inner: any LogHandler
+    var inner: LogLineHandler
     let output: BufferedLogOutput
 
     var metadata: Logger.Metadata {

@@ -1,10 +1,9 @@
 import Foundation
 import Logging
-import WireFormats
 
 /// How log lines are written.
 public enum LogFormat: String, CaseIterable, Sendable {
-    /// swift-log's human-readable lines.
+    /// Human-readable lines, laid out as swift-log's own handler lays them out (`LogLineHandler`).
     case text
     /// One JSON object per line: time, level, message, label and every metadata value (request_id, route,
     /// status, duration_ms, ...).
@@ -19,51 +18,9 @@ public enum LogFormat: String, CaseIterable, Sendable {
         }
         let output = BufferedLogOutput.standardError
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler =
-                switch format {
-                case .text: StreamLogHandler(label: label, stream: BufferedLogStream(output: output))
-                case .json: JSONLogHandler(label: label, output: output)
-                }
+            var handler = LogLineHandler(label: label, format: format, output: output)
             handler.logLevel = level
             return UrgentFlushLogHandler(inner: handler, output: output)
         }
-    }
-}
-
-/// Writes each log record as one JSON line (on standard error, through its buffer, unless told otherwise).
-public struct JSONLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
-    let label: String
-    let output: BufferedLogOutput
-
-    public init(label: String, output: BufferedLogOutput = .standardError) {
-        self.label = label
-        self.output = output
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("time")
-        writer.timestamp(Date())
-        writer.key("level")
-        writer.string(event.level.rawValue)
-        writer.key("message")
-        writer.string(event.message.description)
-        writer.key("label")
-        writer.string(label)
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() {
-            writer.key(escaping: key)
-            writer.string(merged[key]!.description)
-        }
-        writer.endObject()
-        output.append(writer.bytes + [UInt8(ascii: "\n")])
     }
 }

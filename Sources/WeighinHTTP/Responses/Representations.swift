@@ -16,8 +16,10 @@ extension JSONWriter {
         asciiString(capacity: UUID.canonicalLength) { id.writeLowercased(into: $0) }
     }
 
+    /// `YYYY-MM-DD`.
     mutating func date(_ day: CalendarDate) {
-        string(day.description)
+        guard day.hasFourDigitYear else { return string(day.description) }
+        asciiString(capacity: CalendarDate.isoLength) { day.writeISO(into: $0) }
     }
 
     mutating func optionalNumber(_ value: Decimal?) {

@@ -78,7 +78,7 @@ import Glibc
     @Test func anErrorLineIsWrittenBeforeLogReturnsWithEverythingQueuedBeforeIt() async throws {
         let pipe = Pipe()
         let output = BufferedLogOutput(descriptor: pipe.write)
-        let handler = UrgentFlushLogHandler(inner: JSONLogHandler(label: "test", output: output), output: output)
+        let handler = UrgentFlushLogHandler(inner: LogLineHandler(label: "test", format: .json, output: output), output: output)
         let logger = Logger(label: "test") { _ in handler }
         logger.info("queued first")
         logger.error("then this failed")

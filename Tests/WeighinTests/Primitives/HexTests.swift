@@ -10,13 +10,20 @@ struct HexTests {
         Hex.append(bytes, to: &text)
         #expect(String(decoding: text.prefix(8), as: UTF8.self) == "00010203")
         #expect(String(decoding: text.suffix(4), as: UTF8.self) == "feff")
-        #expect(Hex.decode(text) == bytes)
-        #expect(Hex.decode(Array("ABcd".utf8)) == [0xab, 0xcd])
+        #expect(text.withUnsafeBytes(Hex.decode) == bytes)
+        #expect(Array("ABcd".utf8).withUnsafeBytes(Hex.decode) == [0xab, 0xcd])
     }
 
     @Test(arguments: ["a", "0g", "abc", " 00", "0x00"])
     func hexRefusesOddOrForeignText(_ text: String) {
-        #expect(Hex.decode(Array(text.utf8)) == nil)
+        #expect(Array(text.utf8).withUnsafeBytes(Hex.decode) == nil)
+    }
+
+    @Test func everyByteIsAHexDigitOrNot() {
+        for byte in UInt8.min...UInt8.max {
+            let expected = byte < 0x80 ? UInt8(String(UnicodeScalar(byte)), radix: 16) : nil
+            #expect(Hex.value(of: byte) == expected, "\(byte)")
+        }
     }
 
     @Test func uuidTextAndBytesAgreeWithFoundation() throws {
@@ -33,7 +40,10 @@ struct HexTests {
     @Test(arguments: ["", "00000000-0000-0000-0000-00000000000", "000000000000-0000-0000-0000-00000000",
                       "{00000000-0000-0000-0000-000000000000}", "00000000-0000-0000-0000-00000000000g",
                       "00000000000000000000000000000000",
-                      "00000000_0000_0000_0000_000000000000", "00000000-0000-0000-0000-0000000000-0"])
+                      "00000000_0000_0000_0000_000000000000", "00000000-0000-0000-0000-0000000000-0",
+                      ":0000000-0000-0000-0000-000000000000", "@0000000-0000-0000-0000-000000000000",
+                      "`0000000-0000-0000-0000-000000000000", "G0000000-0000-0000-0000-000000000000",
+                      "/0000000-0000-0000-0000-000000000000", "\u{e9}000000-0000-0000-0000-00000000000"])
     func uuidRefusesOtherForms(_ text: String) {
         #expect(UUID(canonical: text.utf8) == nil)
     }

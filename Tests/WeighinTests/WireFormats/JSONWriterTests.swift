@@ -55,6 +55,27 @@ struct JSONWriterTests {
         #expect(writer.bytes.utf8String == #"["2026-12","",{"at":"Z","n":null}]"#)
     }
 
+    /// The writer keeps its own memory: it grows past the room it started with, and a copy is a value of its own.
+    @Test func growsPastItsRoomAndCopiesAreIndependent() {
+        var writer = JSONWriter(capacity: 1)
+        writer.beginArray()
+        for index in 0..<1_000 {
+            writer.beginObject()
+            writer.key("index")
+            writer.number(index)
+            writer.key("name")
+            writer.string("entry \(index)")
+            writer.endObject()
+        }
+        var copy = writer
+        writer.endArray()
+        copy.null()
+        copy.endArray()
+        let expected = (0..<1_000).map { #"{"index":\#($0),"name":"entry \#($0)"}"# }.joined(separator: ",")
+        #expect(writer.bytes.utf8String == "[" + expected + "]")
+        #expect(copy.bytes.utf8String == "[" + expected + ",null]")
+    }
+
     @Test func topLevelSequenceAndExistingBuffer() {
         var writer = JSONWriter(bytes: Array("data: ".utf8))
         writer.beginArray()
