@@ -86,13 +86,15 @@ public struct JSONWriter: Sendable {
     /// names per page).
     public mutating func key(_ name: StaticString) {
         assert(name.withUTF8Buffer { !$0.contains(where: Self.needsEscape) }, "a member name that needs escaping")
-        let length = name.utf8CodeUnitCount
-        let room = reserveSeparated(length + 3)
-        room[0] = UInt8(ascii: "\"")
-        (room + 1).initialize(from: name.utf8Start, count: length)
-        room[1 + length] = UInt8(ascii: "\"")
-        room[2 + length] = UInt8(ascii: ":")
-        count += 3 + length
+        // `withUTF8Buffer`, not `utf8Start`, which traps for a `StaticString` holding a single scalar.
+        name.withUTF8Buffer { utf8 in
+            let room = reserveSeparated(utf8.count + 3)
+            room[0] = UInt8(ascii: "\"")
+            if let source = utf8.baseAddress { (room + 1).initialize(from: source, count: utf8.count) }
+            room[1 + utf8.count] = UInt8(ascii: "\"")
+            room[2 + utf8.count] = UInt8(ascii: ":")
+            count += 3 + utf8.count
+        }
         needsComma = false
     }
 
