@@ -53,7 +53,8 @@ public enum Hex {
         var valid = true
         let bytes = [UInt8](unsafeUninitializedCapacity: text.count / 2) { buffer, count in
             for index in 0 ..< text.count / 2 {
-                guard let high = value(of: text[2 * index]), let low = value(of: text[2 * index + 1]) else {
+                let high = nibble(text[2 * index]), low = nibble(text[2 * index + 1])
+                guard high | low < 16 else {
                     valid = false
                     return
                 }

@@ -235,10 +235,9 @@ public struct JSONWriter: Sendable {
         byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20
     }
 
+    /// Writes the comma the next value or name needs, if any.
     private mutating func separate() {
-        if needsComma {
-            put(UInt8(ascii: ","))
-        }
+        _ = reserveSeparated(0)
     }
 
     /// Appends `text` in double quotes, escaping `"`, `\`, control characters, U+2028 and U+2029.

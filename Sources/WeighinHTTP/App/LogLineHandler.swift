@@ -51,19 +51,20 @@ public struct LogLineHandler: LogHandler {
         writer.string(event.message.description)
         writer.key("label")
         writer.string(label)
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        let merged = Self.merged(event, metadata)
         for key in merged.keys.sorted() {
             writer.key(escaping: key)
             writer.string(merged[key]!.description)
         }
         writer.endObject()
-        return writer.bytes + [UInt8(ascii: "\n")]
+        var line = writer.bytes
+        line.append(UInt8(ascii: "\n"))
+        return line
     }
 
     /// The line for `event` (with its newline), the time being `now` in the local time zone.
     static func textLine(_ event: LogEvent, label: String, metadata: Logger.Metadata, now: time_t) -> [UInt8] {
-        var merged = event.metadata ?? [:]
-        if !metadata.isEmpty { merged.merge(metadata) { explicit, _ in explicit } }
+        var merged = Self.merged(event, metadata)
         if let error = event.error {
             merged["error.message"] = "\(error)"
             merged["error.type"] = "\(String(reflecting: type(of: error)))"
@@ -93,6 +94,13 @@ public struct LogLineHandler: LogHandler {
         line.append(contentsOf: event.message.description.utf8)
         line.append(UInt8(ascii: "\n"))
         return line
+    }
+
+    /// The handler's metadata with the event's own, the event's winning where both name a key.
+    private static func merged(_ event: LogEvent, _ metadata: Logger.Metadata) -> Logger.Metadata {
+        var merged = event.metadata ?? [:]
+        if !metadata.isEmpty { merged.merge(metadata) { explicit, _ in explicit } }
+        return merged
     }
 
     /// `now` as `%Y-%m-%dT%H:%M:%S%z` in the local time zone (`<unknown>` when it cannot be converted).
