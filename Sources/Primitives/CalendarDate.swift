@@ -26,7 +26,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         self = day
     }
 
-    /// `init(iso:)` for text as bytes (a database result), without copying them.
+    /// `init(iso:)` for text as bytes, without copying them.
     public init?(iso bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let year = Self.digits(bytes[0..<4]), year >= 1, let month = Self.digits(bytes[5..<7]),

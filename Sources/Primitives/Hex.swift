@@ -43,27 +43,6 @@ public enum Hex {
         let letter = (digit | 0x20) &- UInt8(ascii: "a")
         return letter < 6 ? letter &+ 10 : 0xFF
     }
-
-    /// The bytes of hex text (an even number of digits, either case); nil for anything else.
-    ///
-    /// It takes the text's memory, not any collection: a generic one, called from another module, ran unspecialized
-    /// at about 1,700 instructions per digit (a token's hash took 112,000 when the token cache re-validated it).
-    public static func decode(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var valid = true
-        let bytes = [UInt8](unsafeUninitializedCapacity: text.count / 2) { buffer, count in
-            for index in 0 ..< text.count / 2 {
-                let high = nibble(text[2 * index]), low = nibble(text[2 * index + 1])
-                guard high | low < 16 else {
-                    valid = false
-                    return
-                }
-                buffer[index] = high << 4 | low
-            }
-            count = text.count / 2
-        }
-        return valid ? bytes : nil
-    }
 }
 
 extension UUID {

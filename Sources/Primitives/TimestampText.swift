@@ -1,7 +1,6 @@
 import Foundation
 
-/// Timestamp text both ways at microsecond precision: RFC 3339 in UTC for answers and logs, and PostgreSQL's
-/// `timestamptz` output for results.
+/// Timestamp text at microsecond precision: RFC 3339 in UTC for answers and logs.
 ///
 /// Done by hand because Foundation's formatters are slow and depend on locale settings.
 public enum TimestampText {
@@ -59,51 +58,5 @@ public enum TimestampText {
         put(seconds / 3600, width: 2); put(":"); put(seconds / 60 % 60, width: 2); put(":")
         put(seconds % 60, width: 2); put("."); put(fraction, width: 6); put("Z")
         return position
-    }
-
-    /// Parses the server's ISO output, `2026-11-26 07:30:00.123456+00` (any offset `+hh`, `+hh:mm`, `+hh:mm:ss`),
-    /// into microseconds since the epoch; `offsetRequired: false` also reads `timestamp` without a zone as UTC.
-    public static func parse(_ b: UnsafeRawBufferPointer, offsetRequired: Bool) -> Int64? {
-        guard b.count >= 19, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-            b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"),
-            b[16] == UInt8(ascii: ":"),
-            let year = CalendarDate.digits(b[0..<4]), let month = CalendarDate.digits(b[5..<7]),
-            let day = CalendarDate.digits(b[8..<10]), let hour = CalendarDate.digits(b[11..<13]),
-            let minute = CalendarDate.digits(b[14..<16]), let second = CalendarDate.digits(b[17..<19]),
-            let date = CalendarDate(year: year, month: month, day: day)
-        else { return nil }
-        var i = 19
-        var micros: Int64 = 0
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            var scale: Int64 = 100_000
-            while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") {
-                micros += Int64(b[i] - UInt8(ascii: "0")) * scale
-                scale /= 10
-                i += 1
-            }
-        }
-        var offsetSeconds = 0
-        if i < b.count {
-            guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") else { return nil }
-            let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
-            i += 1
-            // Hours, then optional minutes and seconds, two digits each (PostgreSQL writes `+00`, `+05:30`).
-            var parts = 0
-            while true {
-                guard parts < 3, i + 2 <= b.count, let part = CalendarDate.digits(b[i..<(i + 2)]) else { return nil }
-                offsetSeconds += part * (parts == 0 ? 3600 : parts == 1 ? 60 : 1)
-                parts += 1
-                i += 2
-                if i < b.count, b[i] == UInt8(ascii: ":") { i += 1 } else { break }
-            }
-            guard i == b.count else { return nil }
-            offsetSeconds *= sign
-        } else if offsetRequired {
-            return nil
-        }
-        let seconds = Int64(date.daysSinceEpoch) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-            - Int64(offsetSeconds)
-        return seconds * 1_000_000 + micros
     }
 }

@@ -331,16 +331,19 @@ final class ConnectionWorker: Sendable {
             switch plan {
             case .prepareAndRun(let name):
                 guard PQsendPrepare(conn, name, sql.text, count, types) == 1 else { return sendFailure(conn) }
-                sent = PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0)
+                sent = PQsendQueryPrepared(conn, name, count, values, lengths, formats, Self.binaryResults)
             case .run(let name):
-                sent = PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0)
+                sent = PQsendQueryPrepared(conn, name, count, values, lengths, formats, Self.binaryResults)
             case .unprepared:
-                sent = PQsendQueryParams(conn, sql.text, count, types, values, lengths, formats, 0)
+                sent = PQsendQueryParams(conn, sql.text, count, types, values, lengths, formats, Self.binaryResults)
             }
             guard sent == 1, PQpipelineSync(conn) == 1 else { return sendFailure(conn) }
             return nil
         }
     }
+
+    /// libpq's `resultFormat` for every statement: binary (`PostgresDecodable` reads that format only).
+    private static let binaryResults: Int32 = 1
 
     private func sendFailure(_ conn: OpaquePointer) -> PostgresError {
         PostgresError(code: .connectionFailure, message: String(cString: PQerrorMessage(conn)))

@@ -8,8 +8,9 @@ struct ExclusiveAccess {
     let handle: ConnectionHandle
 
     /// Runs trusted SQL text through the simple query protocol, which allows several statements in one text
-    /// (migration files); returns the last statement's result.
-    func execute(script: String, label: String, observer: (@Sendable (SQL) -> Void)?) throws(PostgresError) -> PostgresResult {
+    /// (migration files). Its rows are not returned: that protocol sends them as text, and results are read in
+    /// binary.
+    func execute(script: String, label: String, observer: (@Sendable (SQL) -> Void)?) throws(PostgresError) {
         observer?(SQL(.unsafeSQL(script), name: label))
         guard let raw = PQexec(handle.raw, script) else {
             throw PostgresError(code: .connectionFailure, message: handle.errorMessage, statement: label)
@@ -20,7 +21,7 @@ struct ExclusiveAccess {
             PQclear(raw)
             throw error
         }
-        return PostgresResult(taking: raw)
+        PQclear(raw)
     }
 
     /// Runs `COPY ... FROM STDIN` and streams `data` (COPY text format) to it; returns the rows stored.

@@ -62,7 +62,7 @@ public final class PostgresConnection: Sendable {
     public func execute(unsafeSQL script: String, label: String) async throws {
         let observer = worker.configuration.onStatement
         let _: Void = try await exclusive { access in
-            _ = try access.execute(script: script, label: label, observer: observer)
+            try access.execute(script: script, label: label, observer: observer)
         }
     }
 

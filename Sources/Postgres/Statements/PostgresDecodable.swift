@@ -1,16 +1,17 @@
 import Foundation
 import Primitives
 
-/// A Swift type that can be read from a result column in PostgreSQL's text format.
+/// A Swift type that can be read from a result column in PostgreSQL's binary format.
 ///
-/// Each type names the column types it accepts, so reading a `text` column as `Int` fails with an error naming
-/// the column rather than producing a wrong value.
+/// Every statement asks for binary results: a `uuid` arrives as its 16 bytes and a `timestamptz` as one integer, so
+/// neither side formats or parses text for them. Each type names the column types it accepts, so reading a `text`
+/// column as `Int` fails with an error naming the column rather than producing a wrong value.
 public protocol PostgresDecodable {
     /// Whether a column of this type can be read as `Self`.
     static func accepts(_ type: PostgresType) -> Bool
-    /// Reads a non-NULL value from its text form (bytea arrives in hex form `\x...`). Returns nil when the text
-    /// is not a valid value of `Self`.
-    static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Self?
+    /// Reads a non-NULL value from the binary form of `type` (its `typsend` output). Returns nil when the bytes
+    /// are not a valid value of `Self`.
+    static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Self?
     /// The value for SQL NULL; non-optional types throw.
     static func decodeNull() throws(PostgresError) -> Self
 }
@@ -21,118 +22,141 @@ extension PostgresDecodable {
     }
 }
 
+/// Reading the big-endian integers of the binary formats.
+extension UnsafeRawBufferPointer {
+    /// The big-endian integer of `T`'s size at `offset`; the caller has checked the length.
+    @inlinable func bigEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int = 0) -> T {
+        T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    /// An `int2`, `int4` or `int8` value (or an `oid`, unsigned), by its column type and length.
+    @inlinable func binaryInteger(_ type: PostgresType) -> Int64? {
+        switch (type, count) {
+        case (.int2, 2): Int64(bigEndian(Int16.self))
+        case (.int4, 4): Int64(bigEndian(Int32.self))
+        case (.int8, 8): bigEndian(Int64.self)
+        case (.oid, 4): Int64(bigEndian(UInt32.self))
+        default: nil
+        }
+    }
+}
+
 extension String: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool {
         [.text, .varchar, .bpchar, .name, .unknown, .json, .jsonb].contains(type)
     }
 
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> String? {
-        String(decoding: text, as: UTF8.self)
+    /// The text itself; `jsonb` puts a format version (1) before it.
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> String? {
+        guard type == .jsonb else { return String(decoding: binary, as: UTF8.self) }
+        guard binary.first == 1 else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: binary[1...]), as: UTF8.self)
     }
-}
-
-/// Parses an optionally signed decimal integer from ASCII bytes, with overflow checks.
-private func parseInteger<T: FixedWidthInteger & SignedInteger>(_ text: UnsafeRawBufferPointer) -> T? {
-    var i = 0
-    var negative = false
-    if i < text.count, text[i] == UInt8(ascii: "-") || text[i] == UInt8(ascii: "+") {
-        negative = text[i] == UInt8(ascii: "-")
-        i += 1
-    }
-    guard i < text.count else { return nil }
-    var value: T = 0
-    while i < text.count {
-        let d = text[i] &- UInt8(ascii: "0")
-        guard d < 10 else { return nil }
-        let (m, o1) = value.multipliedReportingOverflow(by: 10)
-        let (a, o2) = negative ? m.subtractingReportingOverflow(T(d)) : m.addingReportingOverflow(T(d))
-        guard !o1, !o2 else { return nil }
-        value = a
-        i += 1
-    }
-    return value
 }
 
 extension Int: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { [.int2, .int4, .int8, .oid].contains(type) }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Int? { parseInteger(text) }
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Int? {
+        binary.binaryInteger(type).map { Int($0) }
+    }
 }
 
 extension Int64: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { [.int2, .int4, .int8, .oid].contains(type) }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Int64? { parseInteger(text) }
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Int64? {
+        binary.binaryInteger(type)
+    }
 }
 
 extension Int32: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { [.int2, .int4].contains(type) }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Int32? { parseInteger(text) }
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Int32? {
+        binary.binaryInteger(type).map { Int32($0) }
+    }
 }
 
 extension Bool: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { type == .bool }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Bool? {
-        guard text.count == 1 else { return nil }
-        switch text[0] {
-        case UInt8(ascii: "t"): return true
-        case UInt8(ascii: "f"): return false
-        default: return nil
-        }
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Bool? {
+        guard binary.count == 1, binary[0] <= 1 else { return nil }
+        return binary[0] == 1
     }
 }
 
 extension Double: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { [.float4, .float8].contains(type) }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Double? {
-        Double(String(decoding: text, as: UTF8.self))
+    /// IEEE 754 bits, big-endian: exact, with no text in between.
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Double? {
+        switch (type, binary.count) {
+        case (.float4, 4): Double(Float(bitPattern: binary.bigEndian(UInt32.self)))
+        case (.float8, 8): Double(bitPattern: binary.bigEndian(UInt64.self))
+        default: nil
+        }
     }
 }
 
 extension Decimal: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { [.numeric, .int2, .int4, .int8].contains(type) }
 
-    /// Exact: `numeric` text is plain positional notation, read digit by digit (never through binary floating
-    /// point); NaN is refused.
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Decimal? {
-        Decimal(exactText: text)
+    /// Exact: a `numeric` is read from its decimal digits (`NumericText`), never through binary floating point;
+    /// NaN and infinities are refused.
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Decimal? {
+        guard type == .numeric else { return binary.binaryInteger(type).map { Decimal($0) } }
+        return NumericText.decimal(binary)
     }
 }
 
 extension UUID: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { type == .uuid }
-    /// Reads the server's `8-4-4-4-12` hex form straight from the bytes.
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> UUID? {
-        UUID(canonical: text)
+    /// The 16 bytes in order.
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> UUID? {
+        guard binary.count == 16 else { return nil }
+        return UUID(uuid: binary.loadUnaligned(as: uuid_t.self))
     }
+}
+
+/// PostgreSQL's own epoch for `date` and `timestamp`, 2000-01-01, from the Unix epoch.
+@usableFromInline enum PostgresEpoch {
+    static let days = 10_957
+    static let microseconds: Int64 = 946_684_800_000_000
 }
 
 extension CalendarDate: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { type == .date }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> CalendarDate? {
-        CalendarDate(iso: text)
+    /// Days since 2000-01-01 as an `int4`; `infinity` and `-infinity` (its extremes) are refused.
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> CalendarDate? {
+        guard binary.count == 4 else { return nil }
+        let days = binary.bigEndian(Int32.self)
+        guard days != .max, days != .min else { return nil }
+        return CalendarDate(daysSinceEpoch: Int(days) + PostgresEpoch.days)
     }
 }
 
 extension Date: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { type == .timestamptz || type == .timestamp }
-    /// `timestamptz` at any offset; `timestamp` (without zone) is read as UTC.
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Date? {
-        TimestampText.parse(text, offsetRequired: type == .timestamptz).map(TimestampText.date(microseconds:))
+    /// Microseconds since 2000-01-01 as an `int8`: the instant for `timestamptz` whatever the session's time zone,
+    /// and `timestamp` (without zone) read as UTC. `infinity` and `-infinity` are refused.
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Date? {
+        guard binary.count == 8 else { return nil }
+        let micros = binary.bigEndian(Int64.self)
+        guard micros != .max, micros != .min else { return nil }
+        let (unix, overflow) = micros.addingReportingOverflow(PostgresEpoch.microseconds)
+        return overflow ? nil : TimestampText.date(microseconds: unix)
     }
 }
 
 extension Array: PostgresDecodable where Element == UInt8 {
     public static func accepts(_ type: PostgresType) -> Bool { type == .bytea }
-    /// Reads the hex output format (`\x0a1b`), PostgreSQL's default `bytea_output`.
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> [UInt8]? {
-        guard text.count >= 2, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x") else { return nil }
-        return Hex.decode(UnsafeRawBufferPointer(rebasing: text[2...]))
+    /// The bytes themselves.
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> [UInt8]? {
+        Array(binary)
     }
 }
 
 extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
     public static func accepts(_ type: PostgresType) -> Bool { Wrapped.accepts(type) }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> Wrapped?? {
-        Wrapped.decode(text: text, type: type).map { .some($0) }
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> Wrapped?? {
+        Wrapped.decode(binary: binary, type: type).map { .some($0) }
     }
     public static func decodeNull() throws(PostgresError) -> Wrapped? { nil }
 }

@@ -2,12 +2,16 @@ import CLibPQ
 
 /// Owns one libpq `PGresult` and frees it when the last reference goes.
 ///
-/// A result is immutable once libpq hands it over, so it can be read from any thread.
+/// A result is immutable once libpq hands it over, so it can be read from any thread. Its values are in binary
+/// format: every statement asks for it.
 public final class PostgresResult: @unchecked Sendable {
     let raw: OpaquePointer
     /// Column names in order, read once.
     public let columnNames: [String]
     @usableFromInline let columnTypes: [PostgresType]
+    /// Whether every column came in binary format, the only one values are decoded from (checked once, so a text
+    /// result fails with an error instead of being misread).
+    @usableFromInline let isBinary: Bool
     /// Rows returned.
     public let rowCount: Int
 
@@ -17,6 +21,7 @@ public final class PostgresResult: @unchecked Sendable {
         let columns = Int(PQnfields(raw))
         columnNames = (0..<columns).map { String(cString: PQfname(raw, Int32($0))) }
         columnTypes = (0..<columns).map { PostgresType(rawValue: PQftype(raw, Int32($0))) }
+        isBinary = (0..<columns).allSatisfy { PQfformat(raw, Int32($0)) == 1 }
         rowCount = Int(PQntuples(raw))
     }
 
@@ -33,7 +38,7 @@ public final class PostgresResult: @unchecked Sendable {
         PQgetisnull(raw, Int32(row), Int32(column)) != 0
     }
 
-    /// The value's text bytes (without the terminating NUL); valid while `self` lives.
+    /// The value's bytes in binary format; valid while `self` lives.
     @usableFromInline func bytes(row: Int, column: Int) -> UnsafeRawBufferPointer {
         let length = Int(PQgetlength(raw, Int32(row), Int32(column)))
         return UnsafeRawBufferPointer(start: PQgetvalue(raw, Int32(row), Int32(column)), count: length)
@@ -81,7 +86,7 @@ public struct PostgresRow: Sendable {
     public func decode<T: PostgresDecodable>(_: T.Type = T.self, at column: Int) throws(PostgresError) -> T {
         guard column >= 0, column < result.columnNames.count else { throw failure(T.self, at: column, .missing) }
         let type = result.columnTypes[column]
-        guard T.accepts(type) else { throw failure(T.self, at: column, .type) }
+        guard T.accepts(type), result.isBinary else { throw failure(T.self, at: column, .type) }
         if result.isNull(row: index, column: column) {
             do {
                 return try T.decodeNull()
@@ -89,7 +94,7 @@ public struct PostgresRow: Sendable {
                 throw failure(T.self, at: column, .null)
             }
         }
-        guard let value = T.decode(text: result.bytes(row: index, column: column), type: type) else {
+        guard let value = T.decode(binary: result.bytes(row: index, column: column), type: type) else {
             throw failure(T.self, at: column, .malformed)
         }
         return value
@@ -108,6 +113,7 @@ public struct PostgresRow: Sendable {
         let name = result.columnNames[column]
         let type = result.columnTypes[column]
         let message = switch problem {
+        case .type where !result.isBinary: "column \(name) came in text format; values are read in binary format"
         case .missing, .type: "column \(name) is \(type), which cannot be read as \(T.self)"
         case .null: "column \(name) is NULL, read as \(T.self)"
         case .malformed: "column \(name) holds a \(type) value that is not a valid \(T.self)"

@@ -29,7 +29,7 @@ public enum WeightUnit: String, Sendable, CaseIterable, PostgresEncodable, Postg
     public static var postgresType: PostgresType { .text }
     public var postgresBytes: [UInt8]? { Array(rawValue.utf8) }
     public static func accepts(_ type: PostgresType) -> Bool { String.accepts(type) }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> WeightUnit? {
-        WeightUnit(rawValue: String(decoding: text, as: UTF8.self))
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> WeightUnit? {
+        String.decode(binary: binary, type: type).flatMap(WeightUnit.init(rawValue:))
     }
 }

@@ -9,8 +9,8 @@ public enum TokenScope: String, Sendable, CaseIterable, PostgresEncodable, Postg
     public static var postgresType: PostgresType { .text }
     public var postgresBytes: [UInt8]? { Array(rawValue.utf8) }
     public static func accepts(_ type: PostgresType) -> Bool { String.accepts(type) }
-    public static func decode(text: UnsafeRawBufferPointer, type: PostgresType) -> TokenScope? {
-        TokenScope(rawValue: String(decoding: text, as: UTF8.self))
+    public static func decode(binary: UnsafeRawBufferPointer, type: PostgresType) -> TokenScope? {
+        String.decode(binary: binary, type: type).flatMap(TokenScope.init(rawValue:))
     }
 }
 

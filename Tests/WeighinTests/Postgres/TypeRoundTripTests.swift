@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+@testable import Postgres
 import Primitives
 import Testing
 
@@ -57,6 +57,87 @@ struct TypeRoundTripTests {
         // The server computed with the exact value too: 72.35 * 100 is 7235, not 7234.999...
         let rows = try await pool.query("SELECT (\(value) * 100)::text AS hundredfold")
         #expect(Decimal(string: try rows[0].decode(String.self, column: "hundredfold")) == value * 100)
+    }
+
+    /// The text `NumericText` spells from a binary `numeric`, next to the server's own `numeric_out`.
+    func spelled(_ rows: PostgresRows, row: Int) -> String? {
+        NumericText.withPlainText(rows.result.bytes(row: row, column: 0)) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test(arguments: ["0", "0.00", "-0.5", "0.0001", "0.00001234", "-0.000000001", "1", "10000", "100000000",
+                      "1e20", "12345.6789", "-99999999.99999999", "9999.9999", "10000.0001", "72.350",
+                      "123456789012345678901234567890.12345678"])
+    func binaryNumericIsSpelledAsTheServerWritesIt(_ text: String) async throws {
+        let rows = try await pool.query("SELECT \(text)::numeric AS n, \(text)::numeric::text AS t")
+        let server = try rows[0].decode(String.self, column: "t")
+        #expect(spelled(rows, row: 0) == server)
+        #expect(try rows[0].decode(Decimal.self, column: "n") == Decimal(exactText: server.utf8))
+    }
+
+    @Test func binaryNumericMatchesTheServersTextForThousandsOfValues() async throws {
+        // Both signs, magnitudes from 10^-12 to 10^30 and scales from 0 to 14, rounded by the server.
+        let rows = try await pool.query("""
+            SELECT n, n::text AS t
+            FROM (SELECT round(((random() - 0.5) * 10 ^ (g % 43 - 12))::numeric, g % 15) AS n
+                  FROM generate_series(1, 3000) AS g) AS v
+            """)
+        #expect(rows.count == 3000)
+        var mismatches: [String] = []
+        for index in 0..<rows.count {
+            let server = try rows[index].decode(String.self, column: "t")
+            // Beyond 38 digits neither path has a `Decimal`: decoding throws where the text gives nil.
+            let value = try? rows[index].decode(Decimal.self, column: "n")
+            if spelled(rows, row: index) != server || value != Decimal(exactText: server.utf8) {
+                mismatches.append(server)
+            }
+        }
+        #expect(mismatches.isEmpty, "spelled or read differently: \(mismatches.prefix(5))")
+    }
+
+    @Test func numericWithoutADecimalValueIsRefused() async throws {
+        for special in ["NaN", "Infinity", "-Infinity"] {
+            let rows = try await pool.query("SELECT \(special)::numeric AS n")
+            let error = #expect(throws: PostgresError.self) { try rows[0].decode(Decimal.self, column: "n") }
+            #expect(error?.code == .decodingFailed)
+            #expect(error?.column == "n")
+        }
+    }
+
+    @Test func everyAcceptedColumnTypeDecodesFromItsBinaryForm() async throws {
+        let rows = try await pool.query("""
+            SELECT (-12)::int2 AS small, 70000::int4 AS four, 4000000000::oid AS object, 0.5::float4 AS single,
+                   '{"a": [1, "é"]}'::jsonb AS document, '{"a":1}'::json AS plain, 'ab'::char(4) AS padded,
+                   'pg'::name AS identifier, 'x' AS literal, '2026-11-26 07:30:00.25'::timestamp AS local,
+                   42::int8 AS whole
+            """)
+        let row = rows[0]
+        #expect(try row.decode(Int.self, column: "small") == -12)
+        #expect(try row.decode(Int32.self, column: "small") == -12)
+        #expect(try row.decode(Int64.self, column: "four") == 70_000)
+        #expect(try row.decode(Int.self, column: "object") == 4_000_000_000)
+        #expect(try row.decode(Double.self, column: "single") == 0.5)
+        #expect(try row.decode(String.self, column: "document") == #"{"a": [1, "é"]}"#)
+        #expect(try row.decode(String.self, column: "plain") == #"{"a":1}"#)
+        #expect(try row.decode(String.self, column: "padded") == "ab  ")
+        #expect(try row.decode(String.self, column: "identifier") == "pg")
+        #expect(try row.decode(String.self, column: "literal") == "x")
+        #expect(TimestampText.format(try row.decode(Date.self, column: "local")) == "2026-11-26T07:30:00.250000Z")
+        #expect(try row.decode(Decimal.self, column: "small") == -12)
+        #expect(try row.decode(Decimal.self, column: "whole") == 42)
+        #expect(throws: PostgresError.self) { try row.decode(Int32.self, column: "whole") }
+    }
+
+    @Test func infiniteDaysAndInstantsAreRefused() async throws {
+        let rows = try await pool.query("""
+            SELECT 'infinity'::date AS later, '-infinity'::date AS earlier,
+                   'infinity'::timestamptz AS never, '-infinity'::timestamptz AS always
+            """)
+        for column in ["later", "earlier"] {
+            #expect(throws: PostgresError.self) { try rows[0].decode(CalendarDate.self, column: column) }
+        }
+        for column in ["never", "always"] {
+            #expect(throws: PostgresError.self) { try rows[0].decode(Date.self, column: column) }
+        }
     }
 
     @Test func uuids() async throws {
