@@ -51,9 +51,26 @@ struct PipelineProtocol {
         var confirmed = false
     }
 
+    /// A statement's text as the key of `statements`, hashed by its length and 16 bytes spread over it.
+    ///
+    /// Hashing the whole text cost about 6,000 instructions per statement (SipHash over a few hundred bytes). A
+    /// connection knows a few dozen texts, which these bytes tell apart, and equal hashes still compare the text.
+    private struct StatementText: Hashable {
+        let text: String
+
+        func hash(into hasher: inout Hasher) {
+            let sampled = text.utf8.withContiguousStorageIfAvailable { bytes in
+                hasher.combine(bytes.count)
+                guard !bytes.isEmpty else { return }
+                for step in 0..<16 { hasher.combine(bytes[step * (bytes.count - 1) / 15]) }
+            }
+            if sampled == nil { hasher.combine(text) }
+        }
+    }
+
     let preparedStatements: PostgresConfiguration.PreparedStatements
     private var inflight = Deque<Inflight>()
-    private var statements: [String: PreparedStatement] = [:]
+    private var statements: [StatementText: PreparedStatement] = [:]
     private var statementCount = 0
     /// When the statement at the head of the pipeline became the head: statements run one after another, so the
     /// client's patience for an answer starts there, not when a statement was queued.
@@ -73,12 +90,12 @@ struct PipelineProtocol {
     mutating func plan(_ sql: SQL) -> SendPlan {
         let types = sql.binds.map { Oid($0.type.rawValue) }
         guard preparedStatements == .named else { return .unprepared }
-        if let known = statements[sql.text] {
+        if let known = statements[StatementText(text: sql.text)] {
             return known.types == types && known.confirmed ? .run(name: known.name) : .unprepared
         }
         statementCount += 1
         let name = "wi\(statementCount)"
-        statements[sql.text] = PreparedStatement(name: name, types: types)
+        statements[StatementText(text: sql.text)] = PreparedStatement(name: name, types: types)
         return .prepareAndRun(name: name)
     }
 
@@ -91,7 +108,7 @@ struct PipelineProtocol {
 
     /// Forgets a statement's name after its Parse could not even be sent (the connection is failing).
     mutating func unsent(_ sql: SQL, _ plan: SendPlan) {
-        if case .prepareAndRun = plan { statements[sql.text] = nil }
+        if case .prepareAndRun = plan { statements[StatementText(text: sql.text)] = nil }
     }
 
     /// Takes one result at `now`; returns the completion it finishes, with its outcome, when it ends the head
@@ -113,9 +130,9 @@ struct PipelineProtocol {
             inflight[0].awaitingPrepare = false
             if case .error(let error) = event {
                 inflight[0].error = error
-                statements[inflight[0].sql.text] = nil
+                statements[StatementText(text: inflight[0].sql.text)] = nil
             } else {
-                statements[inflight[0].sql.text]?.confirmed = true
+                statements[StatementText(text: inflight[0].sql.text)]?.confirmed = true
             }
             return nil
         }

@@ -32,7 +32,9 @@ struct BearerToken {
 
     /// What the database stores: SHA-256 of the token text.
     var hash: [UInt8] {
-        Array(SHA256.hash(data: Data(text.utf8)))
+        // Hashed in place and copied once: through `Data` and the digest's sequence it took three copies.
+        var text = text
+        return text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }.withUnsafeBytes { Array($0) }
     }
 
     private static func bytes(of id: UUID) -> [UInt8] {

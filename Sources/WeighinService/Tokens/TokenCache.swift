@@ -88,18 +88,20 @@ public final class TokenCache: Sendable {
     func lookup(_ hash: [UInt8], now: Date = Date()) -> (Authentication?, generation: UInt64) {
         let instant = ContinuousClock.now
         return state.withLock { s in
-            guard s.enabled, let cached = s.entries[hash] else {
+            // One hash of the key per request: the entry is found by index and updated in place.
+            guard s.enabled, let index = s.entries.index(forKey: hash) else {
                 s.misses += 1
                 return (nil, s.generation)
             }
+            let cached = s.entries.values[index]
             guard cached.expiresAt > now, cached.checkedAt.duration(to: instant) < timeToLive else {
                 s.remove(hash)
                 s.misses += 1
                 return (nil, s.generation)
             }
             s.hits += 1
-            s.entries[hash]!.lastUsed = instant
-            s.entries[hash]!.usedAt = now
+            s.entries.values[index].lastUsed = instant
+            s.entries.values[index].usedAt = now
             return (cached.authentication, s.generation)
         }
     }

@@ -69,6 +69,11 @@ struct TokenRouteTests {
                    OR encode(t.token_hash, 'escape') LIKE '%' || \(secret) || '%'
                 """)
             #expect(rows == 0)
+            // The hash is SHA-256 of the token's text, as PostgreSQL computes it too.
+            let hashed = try await TestDatabase.count(
+                databaseURL,
+                "SELECT count(*) AS n FROM auth_tokens WHERE user_id = \(id) AND token_hash = sha256(convert_to(\(user.token), 'UTF8'))")
+            #expect(hashed == 1)
         }
     }
 

@@ -57,6 +57,19 @@ struct PipelineProtocolTests {
         #expect(pipeline.isIdle)
     }
 
+    @Test func textsOfOneLengthThatDifferOnlyBetweenTheHashedBytesAreTwoStatements() {
+        // The key hashes 16 bytes of the text; these two differ only in byte 7, which is not one of them.
+        var pipeline = PipelineProtocol(preparedStatements: .named)
+        let padding = String(repeating: " ", count: 190)
+        let first = SQL.unsafeSQL("SELECT 1 AS a" + padding), second = SQL.unsafeSQL("SELECT 2 AS a" + padding)
+        let outcomes = Outcomes()
+        #expect(send(&pipeline, first, "first", outcomes) == .prepareAndRun(name: "wi1"))
+        #expect(send(&pipeline, second, "second", outcomes) == .prepareAndRun(name: "wi2"))
+        deliver(&pipeline, [.result(ok()), .result(ok()), .sync, .result(ok()), .result(ok()), .sync])
+        #expect(pipeline.plan(first) == .run(name: "wi1"))
+        #expect(pipeline.plan(second) == .run(name: "wi2"))
+    }
+
     @Test func unnamedModePreparesNothing() {
         var pipeline = PipelineProtocol(preparedStatements: .unnamed)
         for _ in 0..<3 { #expect(pipeline.plan("SELECT 1") == .unprepared) }
