@@ -70,7 +70,7 @@ public struct PostgresRow: Sendable {
     public let index: Int
 
     /// Decodes the named column (the first one with that name). Unknown columns, NULL into a non-optional type,
-    /// another column type and malformed text all throw an error naming the column.
+    /// another column type and a malformed value all throw an error naming the column.
     public func decode<T: PostgresDecodable>(_: T.Type = T.self, column name: String) throws(PostgresError) -> T {
         guard let column = result.columnNames.firstIndex(of: name) else {
             throw PostgresError(code: .decodingFailed, message: "no column named \(name) in the result")

@@ -176,7 +176,7 @@ struct TypeRoundTripTests {
         #expect(TimestampText.format(t) == "2026-11-26T07:30:00.123456Z")
         let back = try await roundTrip(t, as: "timestamptz")
         #expect(TimestampText.microseconds(back) == TimestampText.microseconds(t))
-        // Another session time zone changes the text the server sends, not the instant.
+        // Another session time zone would change the text form; the binary form is the instant whatever the zone.
         let zoned = try await pool.withConnection { connection in
             try await connection.query("SET TIME ZONE 'Asia/Kolkata'")
             let rows = try await connection.query("SELECT '2026-11-26 07:30:00.5+00'::timestamptz AS t")
