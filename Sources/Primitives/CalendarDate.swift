@@ -125,10 +125,10 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         }
     }
 
-    /// The value of a run of decimal digits in database or request text; nil when any byte is not a digit.
+    /// The value of a run of decimal digits in request text (dates, RFC 3339 timestamps); nil when any byte is not
+    /// a digit.
     ///
-    /// It reads the slice's base directly: iterating a `Slice` checks each index against its bounds, and every
-    /// listed entry's three timestamps read six runs each.
+    /// It reads the slice's base directly: iterating a `Slice` checks each index against its bounds.
     static func digits(_ bytes: Slice<UnsafeRawBufferPointer>) -> Int? {
         let base = bytes.base
         var value = 0

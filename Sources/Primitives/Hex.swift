@@ -1,6 +1,6 @@
 import Foundation
 
-/// Lower-case hexadecimal text of bytes, and back: for `bytea` values, COPY data and UUIDs.
+/// Lower-case hexadecimal text of bytes, and the values of hex digits: for COPY data, UUIDs and WAL positions.
 public enum Hex {
     /// The lower-case digit of a value below 16.
     ///

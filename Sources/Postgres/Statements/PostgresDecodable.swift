@@ -22,13 +22,7 @@ extension PostgresDecodable {
     }
 }
 
-/// Reading the big-endian integers of the binary formats.
 extension UnsafeRawBufferPointer {
-    /// The big-endian integer of `T`'s size at `offset`; the caller has checked the length.
-    @inlinable func bigEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int = 0) -> T {
-        T(bigEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-
     /// An `int2`, `int4` or `int8` value (or an `oid`, unsigned), by its column type and length.
     @inlinable func binaryInteger(_ type: PostgresType) -> Int64? {
         switch (type, count) {
@@ -116,7 +110,7 @@ extension UUID: PostgresDecodable {
 }
 
 /// PostgreSQL's own epoch for `date` and `timestamp`, 2000-01-01, from the Unix epoch.
-@usableFromInline enum PostgresEpoch {
+enum PostgresEpoch {
     static let days = 10_957
     static let microseconds: Int64 = 946_684_800_000_000
 }

@@ -53,13 +53,13 @@ struct ListingCursor: Equatable {
         guard zip(expected, bytes[Self.payloadLength...]).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
             return nil
         }
-        let days = payload[1..<5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        let measured = Int64(bitPattern: payload[5..<13].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-        let created = payload[13..<21].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let (days, measured, created) = payload.withUnsafeBytes {
+            ($0.bigEndian(Int32.self, at: 1), $0.bigEndian(Int64.self, at: 5), $0.bigEndian(Int64.self, at: 13))
+        }
         guard let id = UUID(bytes: payload[21..<37]) else { return nil }
-        recordedOn = CalendarDate(daysSinceEpoch: Int(Int32(bitPattern: days)))
+        recordedOn = CalendarDate(daysSinceEpoch: Int(days))
         measuredAtMicros = measured == Self.noMeasurement ? nil : measured
-        createdAtMicros = Int64(bitPattern: created)
+        createdAtMicros = created
         self.id = id
     }
 

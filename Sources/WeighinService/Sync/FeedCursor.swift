@@ -49,7 +49,7 @@ struct FeedCursor: Equatable {
             return nil
         }
         guard let id = UUID(bytes: payload[9..<25]) else { return nil }
-        changeSeq = Int64(bitPattern: payload[1..<9].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        changeSeq = payload.withUnsafeBytes { $0.bigEndian(Int64.self, at: 1) }
         self.id = id
     }
 
