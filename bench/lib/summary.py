@@ -75,6 +75,21 @@ def summary(b):
         verdict("round_trips", "<= 1 database round trip per authenticated request",
                 f"{rt:.3f} (miss {w['cache_miss_ratio']:.1%})", rt <= 1.0,
                 f"{rt - 1:+.3f}")
+        cpu = w["cpu_us_per_request"]["server"]
+        verdict("server_cpu", "server CPU <= 120 us per request (issue 16)", f"{cpu:.0f} us", cpu <= 120,
+                f"{cpu / 120 - 1:+.0%} vs 120")
+        switches = w["server_context_switches_per_request"]
+        total = switches["voluntary"] + switches["involuntary"]
+        verdict("context_switches", "<= 1 context switch per request (issue 16)",
+                f"{switches['voluntary']} + {switches['involuntary']}", total <= 1, f"{total - 1:+.2f}")
+    if "profile" in r and "all" in r["profile"]["syscalls_per_request"]:
+        calls = r["profile"]["syscalls_per_request"]["all"]
+        verdict("system_calls", "<= 6 system calls per request (issue 16)", f"{calls:.2f}", calls <= 6,
+                f"{calls - 6:+.2f}")
+    if "import" in r:
+        share = r["import"]["rows_per_s_median"] / r["import"]["psql_copy_rows_per_s"]
+        verdict("import_vs_copy", "import >= 0.95 x psql \\copy of the same rows (issue 16)", f"{share:.3f}",
+                share >= 0.95, f"{share / 0.95 - 1:+.0%} vs 0.95")
     r["verdicts"] = verdicts
     if "reads" in r:
         rd = r["reads"]
@@ -122,6 +137,13 @@ def summary(b):
             if fs and ss:
                 add(f"context switches per request (voluntary + involuntary): GET /healthz {fs['voluntary']} + "
                     f"{fs['involuntary']}, the mix {ss['voluntary']} + {ss['involuntary']}")
+        if "statement_floor" in r:
+            sf = r["statement_floor"]
+            c, s = sf["cpu_us_per_request"], sf["server_context_switches_per_request"]
+            add(f"statement floor: GET /v1/me (token from the cache, one row by primary key) costs the server "
+                f"{c['server']:.0f} us of CPU and PostgreSQL {c['postgres']:.0f} us per request, "
+                f"{sf['round_trips_per_request']:.3f} statements, context switches {s['voluntary']} + "
+                f"{s['involuntary']}: no request of the mix does less")
         add("cores busy: service " + str(r["service"]["window"]["cpu_cores"]) + f", others "
             f"{r['service']['window']['other_cores']}; ceiling " + str(r["ceiling"]["window"]["cpu_cores"])
             + f", others {r['ceiling']['window']['other_cores']}")

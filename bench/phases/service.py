@@ -1,6 +1,7 @@
 """The service: the release server (weighin's defaults but the bcrypt cost) under `weighin loadtest` with the
-mix and as many connections as the ceiling's clients; then, on the same server, the open loop and the HTTP
-floor (what any request costs this HTTP stack before it does work of its own)."""
+mix and as many connections as the ceiling's clients; then, on the same server, the open loop and two floors: the
+HTTP floor (what any request costs this HTTP stack before it does work of its own) and the statement floor (what
+the simplest authenticated request that reads one row costs)."""
 
 import json
 
@@ -40,6 +41,7 @@ def service(b):
         if "openloop" in b.phases:
             open_loop(b, srv)
         http_floor(b, srv)
+        statement_floor(b, srv)
     finally:
         srv.stop()
 
@@ -73,4 +75,26 @@ def http_floor(b, srv):
                                "latency_ms": ov["latency_ms"], "command": " ".join(cmd)}
     log(f"http floor: {ov['throughput']:.0f} req/s, server CPU {per_request:.1f} us per request, context switches "
         f"per request {switches}")
+    b.save()
+
+
+def statement_floor(b, srv):
+    """The server's CPU and context switches per request for GET /v1/me with the mix's users and tokens: the
+    bearer token (from the cache), one statement through the pool for one row by its primary key, and a small JSON
+    answer. No request of the mix does less, so no mix of them can cost the server less than this per request."""
+    a = b.args
+    b.quiet("statement-floor")
+    seconds = max(12, b.duration // 2)
+    log(f"statement floor: GET /v1/me, {a.connections} connections, {seconds} s")
+    report, w, cmd = loadtest(b, srv, "statement-floor", ["--mix", "me=100"], connections=a.connections,
+                              warmup=2, duration=seconds)
+    ov = report["overall"]
+    b.results["statement_floor"] = {
+        "throughput": ov["throughput"], "errors": ov["errors"], "latency_ms": ov["latency_ms"],
+        "cpu_us_per_request": w["cpu_us_per_request"],
+        "server_context_switches_per_request": w["server_context_switches_per_request"],
+        "round_trips_per_request": round(w["round_trips_per_request"], 4), "command": " ".join(cmd)}
+    log(f"statement floor: {ov['throughput']:.0f} req/s, {ov['errors']} errors; CPU us/request "
+        f"{w['cpu_us_per_request']}; context switches per request {w['server_context_switches_per_request']}; "
+        f"{w['round_trips_per_request']:.3f} statements per request")
     b.save()
