@@ -142,9 +142,9 @@ def summary(b):
             sf = r["statement_floor"]
             c, s = sf["cpu_us_per_request"], sf["server_context_switches_per_request"]
             add(f"statement floor: GET /v1/me (token from the cache, one row by primary key) costs the server "
-                f"{c['server']:.0f} us of CPU and PostgreSQL {c['postgres']:.0f} us per request, "
-                f"{sf['round_trips_per_request']:.3f} statements, context switches {s['voluntary']} + "
-                f"{s['involuntary']}: no request of the mix does less")
+                f"{sf['server_cpu_us_per_request']:.0f} us of CPU and PostgreSQL {c['postgres']:.0f} us per "
+                f"request, {sf['round_trips_per_request']:.3f} statements, context switches {s['voluntary']} + "
+                f"{s['involuntary']}: no request of the mix does less work")
         add("cores busy: service " + str(r["service"]["window"]["cpu_cores"]) + f", others "
             f"{r['service']['window']['other_cores']}; ceiling " + str(r["ceiling"]["window"]["cpu_cores"])
             + f", others {r['ceiling']['window']['other_cores']}")

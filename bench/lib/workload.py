@@ -7,7 +7,7 @@ ROUTES = {  # the route each scenario of the mix hits, as /metrics labels it
     "stats": ('GET', '/v1/stats'), "get": ('GET', '/v1/entries/{id}'),
     "ema": ('GET', '/v1/trend'), "progress": ('GET', '/v1/goal/progress'),  # the reads phase
     "changes": ('GET', '/v1/changes'), "put": ('PUT', '/v1/entries/by-client-id/{client_record_id}'),
-    "me": ('GET', '/v1/me'),  # the service phase's statement floor
+    "me": ('GET', '/v1/me'), "healthz": ('GET', '/healthz'),  # the service phase's two floors
 }
 EMAIL_PREFIX = "bench"
 # The measured servers run weighin's defaults but for the bcrypt cost. The mix never hashes a password, but every

@@ -3,11 +3,6 @@ mix and as many connections as the ceiling's clients; then, on the same server, 
 HTTP floor (what any request costs this HTTP stack before it does work of its own) and the statement floor (what
 the simplest authenticated request that reads one row costs)."""
 
-import json
-
-from harness import procfs
-from harness.processes import run
-
 from lib.loadtest import loadtest
 from lib.log import log
 from lib.window import strip_list
@@ -47,54 +42,36 @@ def service(b):
 
 
 def http_floor(b, srv):
-    """The server's CPU per request for GET /healthz (every middleware, no database, no JSON body to speak of):
-    what any request costs this HTTP stack on this machine before it does any work of its own."""
-    a = b.args
-    b.quiet("http-floor")
-    json_path = b.path("loadtest-http-floor.json")
-    seconds = max(5, b.duration // 2)
-    cmd = [b.binary, "loadtest", "--url", srv.url, "--path", "/healthz", "--connections", str(a.connections),
-           "--warmup", "2s", "--duration", f"{seconds}s", "--json", json_path]
-    log(f"http floor: GET /healthz, {a.connections} connections, {seconds} s")
-    before = procfs.cpu_seconds(srv.pid)
-    switches_before = procfs.context_switches(srv.pid)
-    run(cmd, seconds + 60, check=False)
-    spent = procfs.cpu_seconds(srv.pid) - before
-    switches_after = procfs.context_switches(srv.pid)
-    with open(json_path) as f:
-        ov = json.load(f)["overall"]
-    requests = ov["throughput"] * seconds
-    # The warm-up's requests are served too: count them at the measured rate (an estimate, within a few %).
-    served = max(1.0, requests * (seconds + 2) / seconds)
-    per_request = spent * 1e6 / served
-    # Context switches without the database: what the HTTP stack alone costs in them, on cores it shares with the
-    # load generator (involuntary ones are preemptions, voluntary ones waits).
-    switches = {k: round((switches_after[k] - switches_before[k]) / served, 2) for k in switches_before}
-    b.results["http_floor"] = {"throughput": ov["throughput"], "server_cpu_us_per_request": round(per_request, 1),
-                               "server_context_switches_per_request": switches,
-                               "latency_ms": ov["latency_ms"], "command": " ".join(cmd)}
-    log(f"http floor: {ov['throughput']:.0f} req/s, server CPU {per_request:.1f} us per request, context switches "
-        f"per request {switches}")
-    b.save()
+    """GET /healthz (every middleware, no database, no JSON body to speak of): what any request costs this HTTP
+    stack on this machine before it does any work of its own, in CPU and in context switches (on cores it shares
+    with the load generator: involuntary ones are preemptions, voluntary ones waits)."""
+    floor(b, srv, "http_floor", "GET /healthz", ["--path", "/healthz"])
 
 
 def statement_floor(b, srv):
-    """The server's CPU and context switches per request for GET /v1/me with the mix's users and tokens: the
-    bearer token (from the cache), one statement through the pool for one row by its primary key, and a small JSON
-    answer. No request of the mix does less, so no mix of them can cost the server less than this per request."""
+    """GET /v1/me with the mix's users and tokens: the bearer token (from the cache), one statement through the
+    pool for one row by its primary key, and a small JSON answer. No request of the mix does less work."""
+    floor(b, srv, "statement_floor", "GET /v1/me", ["--mix", "me=100"])
+
+
+def floor(b, srv, key, label, extra):
+    """One request's cost alone on the service's server, measured in a window as the mix is: `weighin loadtest`
+    with `extra`, the server's CPU and context switches and PostgreSQL's CPU per request, under `key` in the
+    results."""
     a = b.args
-    b.quiet("statement-floor")
+    name = key.replace("_", "-")
+    b.quiet(name)
     seconds = max(12, b.duration // 2)
-    log(f"statement floor: GET /v1/me, {a.connections} connections, {seconds} s")
-    report, w, cmd = loadtest(b, srv, "statement-floor", ["--mix", "me=100"], connections=a.connections,
-                              warmup=2, duration=seconds)
+    log(f"{name.replace('-', ' ')}: {label}, {a.connections} connections, {seconds} s")
+    report, w, cmd = loadtest(b, srv, name, extra, connections=a.connections, warmup=2, duration=seconds)
     ov = report["overall"]
-    b.results["statement_floor"] = {
+    cpu = w["cpu_us_per_request"]
+    b.results[key] = {
         "throughput": ov["throughput"], "errors": ov["errors"], "latency_ms": ov["latency_ms"],
-        "cpu_us_per_request": w["cpu_us_per_request"],
+        "cpu_us_per_request": cpu, "server_cpu_us_per_request": cpu["server"],
         "server_context_switches_per_request": w["server_context_switches_per_request"],
         "round_trips_per_request": round(w["round_trips_per_request"], 4), "command": " ".join(cmd)}
-    log(f"statement floor: {ov['throughput']:.0f} req/s, {ov['errors']} errors; CPU us/request "
-        f"{w['cpu_us_per_request']}; context switches per request {w['server_context_switches_per_request']}; "
+    log(f"{name.replace('-', ' ')}: {ov['throughput']:.0f} req/s, {ov['errors']} errors; CPU us/request {cpu}; "
+        f"context switches per request {w['server_context_switches_per_request']}; "
         f"{w['round_trips_per_request']:.3f} statements per request")
     b.save()
