@@ -13,7 +13,7 @@ import Glibc
 /// task on the loop again, about 100 times per request of the benchmark's mix (`bench/run --phases instructions`).
 /// Run as the generic executor, which is what Swift's own global executor does, those calls go on inline. A job
 /// enqueued on a loop stays on it (`any()` keeps to the current loop); a request's task resumed from another thread
-/// (the database driver's) finds its loop through `EventLoopExecutorMiddleware`.
+/// (the database driver's) finds its loop through `RequestPipelineMiddleware`.
 enum GlobalExecutorOnEventLoops {
     /// The runtime's `swift_task_enqueueGlobal_hook`: called with each job for the global executor.
     private typealias EnqueueGlobalHook =

@@ -8,7 +8,7 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The id of this request (`X-Request-ID`, accepted from the client or generated), in every log line and answer.
     public var requestID: String
-    /// Set by `BearerAuthMiddleware` on authenticated routes.
+    /// Set by `AuthenticatedRoute` on authenticated routes.
     public var authentication: Authentication?
     /// The address the connection comes from (nil in tests that skip the network): the rate limit's key for calls
     /// without a token.

@@ -83,9 +83,9 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     return app
 }
 
-/// The router: middleware (the request's task kept on its event loop, request id and access log, metrics, the rate
-/// limit when given, problem JSON) around every route, and the bearer check around authenticated ones; the web
-/// app's pages beside the API's routes, unless `pages` is nil.
+/// The router: one middleware around every route (the request's task kept on its event loop, request id and access
+/// log, CORS, the rate limit when given, problem JSON, metrics), and the bearer check around authenticated ones; the
+/// web app's pages beside the API's routes, unless `pages` is nil.
 func buildRouter(
     _ table: RouteTable = .all, pages: WebPages? = WebPages(files: .bundled), services: WeighinServices,
     configuration: AppConfiguration, metrics: AppMetrics, limiter: RateLimiter? = nil
@@ -103,32 +103,31 @@ func buildRouter(
             services: services, migrations: configuration.migrations, metrics: metrics,
             openAPIDocument: ByteBuffer(bytes: OpenAPI.render())))
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
-    router.add(middleware: EventLoopExecutorMiddleware(executors: EventLoopTaskExecutors()))
-    router.add(middleware: RequestLogMiddleware(accessLog: configuration.settings.accessLog))
-    router.add(middleware: MetricsMiddleware(metrics: metrics))
-    if !configuration.settings.corsOrigins.isEmpty {
-        router.add(middleware: CORSPolicyMiddleware(origins: configuration.settings.corsOrigins))
-    }
-    if let limiter { router.add(middleware: RateLimitMiddleware(limiter: limiter)) }
-    router.add(middleware: ProblemMiddleware(routes: table, pages: pages, metrics: metrics))
+    router.add(middleware: RequestPipelineMiddleware(
+        executors: EventLoopTaskExecutors(), accessLog: AccessLog(enabled: configuration.settings.accessLog),
+        metrics: metrics,
+        cors: configuration.settings.corsOrigins.isEmpty ? nil : CORSPolicy(origins: configuration.settings.corsOrigins),
+        rateLimit: limiter.map(RateLimitPolicy.init), problems: ProblemAnswers(routes: table, pages: pages, metrics: metrics)))
     pages?.add(to: router)
-    let authenticated = router.group().add(middleware: BearerAuthMiddleware(tokens: services.tokens))
-        .add(middleware: ReadYourWritesMiddleware(database: services.database)).add(middleware: NoStoreMiddleware())
-    let personal = router.group().add(middleware: NoStoreMiddleware())
+    let authenticated = AuthenticatedRoute(
+        tokens: services.tokens, readYourWrites: ReadYourWrites(database: services.database))
     for route in table.routes {
         let handler = route.handler(groups)
         let path = RouterPath(route.routerPath)
         if route.authenticated {
             // The token's scope is checked before the handler reads anything of the body.
             let requirement = route.requirement
-            authenticated.on(path, method: route.method) { request, context in
-                try context.caller().require(requirement)
-                return try await handler(request, context)
+            router.on(path, method: route.method) { request, context in
+                try await authenticated.respond(to: request, context: context, requirement: requirement, handler: handler)
             }
         } else if route.carriesPersonalData {
-            personal.on(path, method: route.method) { try await handler($0, $1) }
+            router.on(path, method: route.method) { request, context in
+                var response = try await handler(request, context)
+                response.keepOutOfCaches()
+                return response
+            }
         } else {
-            router.on(path, method: route.method) { try await handler($0, $1) }
+            router.on(path, method: route.method, use: handler)
         }
     }
     return router

@@ -86,7 +86,7 @@ struct AccountRoutes {
             password: body.string("password", required: true), weightUnit: body.weightUnit("weight_unit"))
         registration.problems = body.errors
         let user = try await services.accounts.register(registration)
-        return await ReadYourWritesMiddleware.confirm(
+        return await ReadYourWrites.confirm(
             JSONResponse.make(.created) { $0.user(user) }, writeOf: user.id, database: services.database)
     }
 
@@ -97,7 +97,7 @@ struct AccountRoutes {
         try body.finish()
         do {
             let issued = try await services.accounts.logIn(email: email!, password: password!)
-            return await ReadYourWritesMiddleware.confirm(
+            return await ReadYourWrites.confirm(
                 JSONResponse.make(.created) { $0.token(issued) }, writeOf: issued.user.id, database: services.database)
         } catch ServiceError.invalidCredentials {
             metrics.recordLoginFailure(reason: "invalid_credentials")

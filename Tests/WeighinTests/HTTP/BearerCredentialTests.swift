@@ -19,17 +19,17 @@ struct BearerCredentialTests {
         "Bearer a b", "bEARER    a",
     ])
     func agreesWithTheCharacterSplit(_ header: String) {
-        #expect(BearerAuthMiddleware.bearerToken(header) == byCharacters(header), "\(header.debugDescription)")
+        #expect(BearerCredential.token(in: header) == byCharacters(header), "\(header.debugDescription)")
     }
 
     @Test func aSpaceIsAByteEvenBeforeACombiningMark() {
         // As `Character`s, a space followed by U+0301 is one grapheme and did not split; HTTP splits on the byte.
         // Either way the request is refused: no token starts with a combining mark.
-        #expect(BearerAuthMiddleware.bearerToken("Bearer \u{301}abc") == "\u{301}abc")
+        #expect(BearerCredential.token(in: "Bearer \u{301}abc") == "\u{301}abc")
     }
 
     @Test func theTokenIsReturnedWhole() {
-        #expect(BearerAuthMiddleware.bearerToken("  bearer  tok_123  ") == "tok_123")
-        #expect(BearerAuthMiddleware.bearerToken("Bearer abc def") == nil)
+        #expect(BearerCredential.token(in: "  bearer  tok_123  ") == "tok_123")
+        #expect(BearerCredential.token(in: "Bearer abc def") == nil)
     }
 }

@@ -5,14 +5,14 @@ import Testing
 @Suite("HTTP: new request ids")
 struct RequestIDTests {
     @Test func neverRepeatAndAreHexDigits() {
-        let ids = (0..<200_000).map { _ in RequestLogMiddleware.newRequestID() }
+        let ids = (0..<200_000).map { _ in AccessLog.newRequestID() }
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { (1...16).contains($0.utf8.count) && $0.utf8.allSatisfy(Self.isLowercaseHex) })
     }
 
     @Test func concurrentCallersGetDistinctIDs() async {
         let batches = await withTaskGroup(of: [String].self) { group in
-            for _ in 0..<8 { group.addTask { (0..<20_000).map { _ in RequestLogMiddleware.newRequestID() } } }
+            for _ in 0..<8 { group.addTask { (0..<20_000).map { _ in AccessLog.newRequestID() } } }
             return await group.reduce(into: []) { $0.append($1) }
         }
         let all = batches.flatMap { $0 }
@@ -24,7 +24,7 @@ struct RequestIDTests {
         // in roughly equal shares (a counter alone would keep one).
         var counts = [Int](repeating: 0, count: 16)
         for _ in 0..<16_000 {
-            let id = RequestLogMiddleware.newRequestID()
+            let id = AccessLog.newRequestID()
             let padded = String(repeating: "0", count: 16 - id.utf8.count) + id
             counts[Int(String(padded.prefix(1)), radix: 16)!] += 1
         }

@@ -14,8 +14,7 @@ extension HTTPField.Name {
 /// Every answer of the API carries the IETF httpapi-ratelimit-headers fields: `RateLimit-Policy` (the bucket as a
 /// quota of `burst` requests per `burst / rate` seconds) and `RateLimit` (requests `r` left and seconds `t` until the
 /// bucket is full again).
-struct RateLimitMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
+struct RateLimitPolicy: Sendable {
     let limiter: RateLimiter
     /// `RateLimit-Policy`'s value, the same on every answer.
     let policy: String
@@ -26,24 +25,24 @@ struct RateLimitMiddleware: RouterMiddleware {
         policy = #""default";q=\#(Int(limiter.burst));w=\#(window)"#
     }
 
-    func handle(
-        _ request: Request, context: AppRequestContext,
-        next: (Request, AppRequestContext) async throws -> Response
-    ) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
-        let decision = limiter.take(limiter.key(Self.client(request, context)))
-        var response: Response
-        if decision.allowed {
-            response = try await next(request, context)
-        } else {
-            response = Problem.rateLimited(
-                retryAfter: decision.retryAfter,
-                detail: "Too many requests from this client; try again after Retry-After seconds."
-            ).response(requestID: context.requestID)
-        }
+    /// Takes one request from the client's budget: the decision for an API call, nil for any other path.
+    func take(_ request: Request, _ context: AppRequestContext) -> RateLimiter.Decision? {
+        guard request.uri.path.hasPrefix("/v1/") else { return nil }
+        return limiter.take(limiter.key(Self.client(request, context)))
+    }
+
+    /// The answer to a request over budget.
+    static func refusal(_ decision: RateLimiter.Decision, requestID: String) -> Response {
+        Problem.rateLimited(
+            retryAfter: decision.retryAfter,
+            detail: "Too many requests from this client; try again after Retry-After seconds."
+        ).response(requestID: requestID)
+    }
+
+    /// Adds the rate limit's headers to an API call's answer.
+    func stamp(_ response: inout Response, _ decision: RateLimiter.Decision) {
         response.headers[.rateLimitPolicy] = policy
         response.headers[.rateLimit] = #""default";r=\#(decision.remaining);t=\#(decision.resetSeconds)"#
-        return response
     }
 
     /// What identifies the client: the whole `Authorization` value when it is there (a bearer token; anything else

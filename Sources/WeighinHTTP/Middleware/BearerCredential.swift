@@ -1,28 +1,10 @@
-import Hummingbird
-import WeighinService
-
-/// Checks `Authorization: Bearer <token>` before anything else on authenticated routes: a missing, malformed,
-/// expired or revoked token answers 401 whatever the body, size or query.
-struct BearerAuthMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
-    let tokens: TokenService
-
-    func handle(
-        _ request: Request, context: AppRequestContext,
-        next: (Request, AppRequestContext) async throws -> Response
-    ) async throws -> Response {
-        let headers = request.headers[values: .authorization]
-        guard headers.count == 1, let token = Self.bearerToken(headers[0]) else { throw Problem.unauthorized }
-        var context = context
-        context.authentication = try await tokens.authenticate(token)
-        return try await next(request, context)
-    }
-
+/// Reads the token of an `Authorization: Bearer <token>` credential.
+enum BearerCredential {
     /// The token of a `Bearer` credential (scheme case-insensitive, any spaces around and between), or nil for
     /// anything else.
     ///
     /// Read as bytes: splitting the header into `Character`s cost 27,000 instructions per request.
-    static func bearerToken(_ header: String) -> String? {
+    static func token(in header: String) -> String? {
         var header = header
         return header.withUTF8 { bytes in
             let space = UInt8(ascii: " ")

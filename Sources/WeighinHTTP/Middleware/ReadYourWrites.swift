@@ -13,34 +13,29 @@ import WeighinService
 /// value that is not a position sends the read to the primary, which has every acknowledged write. Registration and
 /// log-in, whose routes carry no token, do the same through `confirm` (the user's row and token are writes too: a
 /// standby without them would answer the new user's first reads as if the account did not exist).
-struct ReadYourWritesMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
+struct ReadYourWrites: Sendable {
     let database: Database
 
-    func handle(
-        _ request: Request, context: AppRequestContext,
-        next: (Request, AppRequestContext) async throws -> Response
-    ) async throws -> Response {
-        guard database.replicas != nil, let caller = context.authentication else {
-            return try await next(request, context)
-        }
-        var context = context
+    /// Whether standbys serve reads: without them every read goes to the primary, and there is nothing to track.
+    var isActive: Bool { database.replicas != nil }
+
+    /// `caller` with the position its reads must reflect, from the `Weighin-Position` values `request` sent.
+    func caller(_ caller: Authentication, of request: Request) -> Authentication {
         let sent = request.headers[values: .weighinPosition]
-        if !sent.isEmpty {
-            let positions = sent.map { WALPosition(text: $0.trimmingCharacters(in: .whitespaces)) }
-            let needed = positions.contains(nil) ? WALPosition(offset: .max) : positions.compactMap { $0 }.max()
-            context.authentication = caller.with(readAfter: needed)
-        }
-        guard ![.get, .head, .options].contains(request.method) else { return try await next(request, context) }
-        let response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            // It may have committed before failing (a lost connection after COMMIT): the user's reads must wait.
-            _ = await database.confirmWrite(of: caller.userID)
-            throw error
-        }
-        return await Self.confirm(response, writeOf: caller.userID, database: database)
+        guard isActive, !sent.isEmpty else { return caller }
+        let positions = sent.map { WALPosition(text: $0.trimmingCharacters(in: .whitespaces)) }
+        return caller.with(readAfter: positions.contains(nil) ? WALPosition(offset: .max) : positions.compactMap { $0 }.max())
+    }
+
+    /// Whether `request` may write, so that its answer (or failure) records the primary's position.
+    func tracks(_ request: Request) -> Bool {
+        isActive && ![.get, .head, .options].contains(request.method)
+    }
+
+    /// Records the position after a write of `user` that failed: it may have committed before failing (a lost
+    /// connection after COMMIT), so the user's reads must wait for it.
+    func failedWrite(of user: UUID) async {
+        _ = await database.confirmWrite(of: user)
     }
 
     /// `response` to an acknowledged write of `user`, with the position recorded and sent (with standbys).
