@@ -4,8 +4,8 @@ import Synchronization
 /// The pool's decisions, without I/O: which connection serves a caller, when a caller waits or is refused, when to
 /// open a connection, and what a release, an expiry, a new or a lost connection changes.
 ///
-/// Each event takes the current time and returns the actions the caller performs (grant, fail, connect, start or
-/// cancel a timer, close); nothing here blocks, sleeps, reads a clock or touches a connection, so every policy is
+/// Each event takes the current time and returns the actions the caller performs (grant, fail, connect, arm the
+/// timer, close); nothing here blocks, sleeps, reads a clock or touches a connection, so every policy is
 /// tested by unit tests with made-up instants (`PoolStateMachineTests`), as postgres-nio tests its `PoolStateMachine`.
 /// `PostgresPool` runs it under a lock and performs the actions.
 struct PoolStateMachine {
@@ -41,8 +41,9 @@ struct PoolStateMachine {
         var failures: [Failure] = []
         /// Slot ids reserved for connections to open.
         var connects: [SlotID] = []
-        var startTimers: [Timer] = []
-        var cancelTimers: [WaiterID] = []
+        /// When the pool's one timer must fire (then `expireDue`): set when a caller starts to wait and the timer is
+        /// not armed, and by an expiry while callers still wait.
+        var armTimer: Instant?
         /// Connections to close (opened after the pool closed, or every one when it closes).
         var closes: [SlotID] = []
 
@@ -58,11 +59,6 @@ struct PoolStateMachine {
     struct Failure: Equatable {
         let waiter: WaiterID
         let error: PostgresError
-    }
-
-    struct Timer: Equatable {
-        let waiter: WaiterID
-        let deadline: Instant
     }
 
     struct Statistics: Equatable {
@@ -137,6 +133,8 @@ struct PoolStateMachine {
     private var connecting = 0
     private var waiters = PoolWaitQueue()
     private var nextID = 0
+    /// Whether the timer is armed, for the deadline of the oldest waiter at the time (`Actions.armTimer`).
+    private var timerArmed = false
     private(set) var isClosed = false
     private var lastConnectFailure: (at: Instant, error: PostgresError)?
 
@@ -152,7 +150,8 @@ struct PoolStateMachine {
 
     // MARK: - Events
 
-    /// A caller (`waiter`) wants a connection for `demand`: granted at once, refused, or queued with a timer.
+    /// A caller (`waiter`) wants a connection for `demand`: granted at once, refused, or queued until
+    /// `acquireTimeout` from `now`.
     /// `isOpen` tells whether a slot's connection still lives (it may have died a moment before its termination
     /// event arrives).
     mutating func acquire(_ waiter: WaiterID, _ demand: Demand, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
@@ -181,8 +180,13 @@ struct PoolStateMachine {
         if slots.count + connecting < configuration.size {
             actions.connects.append(reserveConnect())
         }
-        waiters.append(.init(id: waiter, demand: demand))
-        actions.startTimers.append(Timer(waiter: waiter, deadline: now + configuration.acquireTimeout))
+        // Never before the last waiter's: with the pool's monotonic clock it never is, and the queue stays in order.
+        let deadline = max(now + configuration.acquireTimeout, waiters.last?.deadline ?? now)
+        waiters.append(.init(id: waiter, demand: demand, deadline: deadline))
+        if !timerArmed {
+            timerArmed = true
+            actions.armTimer = deadline
+        }
         drainForBorrowers(isOpen: isOpen)
         return actions
     }
@@ -229,17 +233,33 @@ struct PoolStateMachine {
         return actions
     }
 
-    /// A waiter's timer fired: it fails with `poolTimeout` if it still waits.
-    mutating func expire(_ waiter: WaiterID, now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+    /// The timer fired: every waiter whose deadline has come fails with `poolTimeout`, and the timer is armed again
+    /// for the oldest waiter left.
+    ///
+    /// One timer serves every waiter: the timeout is the same for all and the clock only moves on, so the oldest
+    /// waiter's deadline comes first. A timer per waiter cost a task and a sleep for each caller that waited
+    /// (17,711 in 15 s with 1,000 connections).
+    mutating func expireDue(now: Instant, isOpen: (SlotID) -> Bool) -> Actions {
+        timerArmed = false
         var actions = Actions()
-        guard waiters.remove(id: waiter) != nil else { return actions }
-        if !isClosed {
-            drainForBorrowers(isOpen: isOpen)  // before serving: a connection drained for this borrower is free again
+        var expired: [WaiterID] = []
+        while let oldest = waiters.first, oldest.deadline <= now {
+            expired.append(oldest.id)
+            _ = waiters.popFirst()
+        }
+        if !expired.isEmpty, !isClosed {
+            drainForBorrowers(isOpen: isOpen)  // before serving: a connection drained for these borrowers is free again
             serveWaiters(&actions, now: now, isOpen: isOpen)
         }
-        actions.failures.append(Failure(waiter: waiter, error: PostgresError(
-            code: .poolTimeout,
-            message: "no database connection became free within \(configuration.acquireTimeout)")))
+        for waiter in expired {
+            actions.failures.append(Failure(waiter: waiter, error: PostgresError(
+                code: .poolTimeout,
+                message: "no database connection became free within \(configuration.acquireTimeout)")))
+        }
+        if let next = waiters.first?.deadline {
+            timerArmed = true
+            actions.armTimer = next
+        }
         return actions
     }
 
@@ -266,7 +286,6 @@ struct PoolStateMachine {
         guard slots.isEmpty, connecting == 0 else { return actions }
         while let waiter = waiters.popFirst() {
             actions.failures.append(Failure(waiter: waiter.id, error: error))
-            actions.cancelTimers.append(waiter.id)
         }
         return actions
     }
@@ -285,7 +304,6 @@ struct PoolStateMachine {
         var actions = Actions()
         while let waiter = waiters.popFirst() {
             actions.failures.append(Failure(waiter: waiter.id, error: Self.closedError))
-            actions.cancelTimers.append(waiter.id)
         }
         actions.closes = slots.map(\.id)
         return actions
@@ -384,7 +402,6 @@ struct PoolStateMachine {
             }
             let waiter = waiters.remove(at: index)
             actions.grants.append(Grant(waiter: waiter.id, slot: take(slot, waiter.demand, now: now), demand: waiter.demand))
-            actions.cancelTimers.append(waiter.id)
         }
         if !waiters.isEmpty, slots.count + connecting < configuration.size {
             actions.connects.append(reserveConnect())

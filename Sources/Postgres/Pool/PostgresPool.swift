@@ -58,12 +58,13 @@ public final class PostgresPool: Sendable {
         let counters: PoolStateMachine.SlotCounters
     }
 
-    /// The decisions, and what they refer to: open connections, waiting callers and their timers.
+    /// The decisions, and what they refer to: open connections, waiting callers and the timer of their deadlines.
     private struct State {
         var machine: PoolStateMachine
         var connections: [Int: PostgresConnection] = [:]
         var waiters: [Int: CancellableContinuation<Grant>] = [:]
-        var timers: [Int: Task<Void, Never>] = [:]
+        /// Sleeps until the oldest waiter's deadline (`PoolStateMachine.expireDue`); cancelled when the pool closes.
+        var timer: Task<Void, Never>?
         /// Every connection libpq has not freed yet, open or closing.
         var living: [Int: PostgresConnection] = [:]
     }
@@ -73,8 +74,7 @@ public final class PostgresPool: Sendable {
         var grants: [(CancellableContinuation<Grant>, Grant, Demand)] = []
         var failures: [(CancellableContinuation<Grant>, any Error)] = []
         var connects: [Int] = []
-        var timers: [PoolStateMachine.Timer] = []
-        var cancelledTimers: [Task<Void, Never>] = []
+        var armTimer: ContinuousClock.Instant?
         var closes: [PostgresConnection] = []
     }
 
@@ -144,6 +144,7 @@ public final class PostgresPool: Sendable {
     /// Fails waiting callers, refuses new ones and closes every connection once its statements are done.
     public func close() {
         update { machine, _, _ in machine.close() }
+        state.withLock { $0.timer }?.cancel()
     }
 
     /// Closes the pool and returns once none of its connections is left (connects in progress ended, every
@@ -230,8 +231,8 @@ public final class PostgresPool: Sendable {
         update { machine, _, isOpen in machine.abandoned(slot, now: .now, isOpen: isOpen) }
     }
 
-    private func expire(_ waiter: Int) {
-        update { machine, _, isOpen in machine.expire(waiter, now: .now, isOpen: isOpen) }
+    private func expireDue() {
+        update { machine, _, isOpen in machine.expireDue(now: .now, isOpen: isOpen) }
     }
 
     // MARK: - Connections
@@ -285,22 +286,18 @@ public final class PostgresPool: Sendable {
                     work.failures.append((continuation, failure.error))
                 }
             }
-            for waiter in actions.cancelTimers {
-                if let timer = s.timers.removeValue(forKey: waiter) { work.cancelledTimers.append(timer) }
-            }
             for slot in actions.closes {
                 if let connection = s.connections.removeValue(forKey: slot) { work.closes.append(connection) }
             }
             work.connects = actions.connects
-            work.timers = actions.startTimers
+            work.armTimer = actions.armTimer
             return work
         }
         perform(work)
     }
 
     private func perform(_ work: Work) {
-        for timer in work.cancelledTimers { timer.cancel() }
-        for timer in work.timers { startTimer(timer) }
+        if let deadline = work.armTimer { armTimer(until: deadline) }
         for id in work.connects {
             Task { await connect(slotID: id) }
         }
@@ -315,18 +312,19 @@ public final class PostgresPool: Sendable {
         for (continuation, error) in work.failures { continuation.resume(with: .failure(error)) }
     }
 
-    private func startTimer(_ timer: PoolStateMachine.Timer) {
+    /// Starts the pool's one timer: at `deadline`, the waiters whose time is up fail and it is armed again for the
+    /// oldest one left (the state machine arms it once at a time).
+    private func armTimer(until deadline: ContinuousClock.Instant) {
         let task = Task { [weak self] in
-            try? await Task.sleep(until: timer.deadline, clock: .continuous)
+            try? await Task.sleep(until: deadline, clock: .continuous)
             guard !Task.isCancelled else { return }
-            self?.expire(timer.waiter)
+            self?.expireDue()
         }
-        // The waiter may have been served between the action and now: then the timer has nothing to do.
-        let stale = state.withLock { s -> Bool in
-            guard s.waiters[timer.waiter] != nil else { return true }
-            s.timers[timer.waiter] = task
-            return false
+        // Closed meanwhile: the waiters have failed already, and the timer has nothing to do.
+        let closed = state.withLock { s -> Bool in
+            s.timer = task
+            return s.machine.isClosed
         }
-        if stale { task.cancel() }
+        if closed { task.cancel() }
     }
 }

@@ -10,9 +10,11 @@ struct PoolStateMachineTests {
     let t0 = ContinuousClock.now
     let allOpen: (Int) -> Bool = { _ in true }
 
-    func machine(size: Int = 2, maxWaiters: Int = 4, depth: Int = 4) -> Machine {
+    func machine(
+        size: Int = 2, maxWaiters: Int = 4, depth: Int = 4, acquireTimeout: Duration = .seconds(5)
+    ) -> Machine {
         Machine(configuration: .init(
-            size: size, maxWaiters: maxWaiters, acquireTimeout: .seconds(5), pipelineDepth: depth,
+            size: size, maxWaiters: maxWaiters, acquireTimeout: acquireTimeout, pipelineDepth: depth,
             stallThreshold: .milliseconds(250)))
     }
 
@@ -23,9 +25,12 @@ struct PoolStateMachineTests {
         return counters.sent() ? pool.drained(now: t0, isOpen: allOpen) : Machine.Actions()
     }
 
-    /// A machine with `count` open connections (slot ids returned), nothing in flight.
-    func opened(_ count: Int, size: Int = 2, depth: Int = 4) -> (Machine, [Int]) {
-        var pool = machine(size: size, depth: depth)
+    /// A machine with `count` open connections (slot ids returned), nothing in flight, nobody waiting, and its
+    /// timer (armed by the callers that waited for those connections) fired.
+    func opened(
+        _ count: Int, size: Int = 2, depth: Int = 4, acquireTimeout: Duration = .seconds(5)
+    ) -> (Machine, [Int]) {
+        var pool = machine(size: size, depth: depth, acquireTimeout: acquireTimeout)
         var slots: [Int] = []
         for _ in 0..<count {
             let waiter = pool.makeWaiterID()
@@ -35,6 +40,7 @@ struct PoolStateMachineTests {
             slots.append(slot)
         }
         for slot in slots { _ = pool.release(slot, .exclusive, now: t0, isOpen: allOpen) }
+        _ = pool.expireDue(now: t0, isOpen: allOpen)
         return (pool, slots)
     }
 
@@ -44,11 +50,10 @@ struct PoolStateMachineTests {
         let asked = pool.acquire(waiter, .shared, now: t0, isOpen: allOpen)
         #expect(asked.grants.isEmpty && asked.failures.isEmpty)
         #expect(asked.connects.count == 1)
-        #expect(asked.startTimers == [.init(waiter: waiter, deadline: t0 + .seconds(5))])
+        #expect(asked.armTimer == t0 + .seconds(5))
         #expect(pool.statistics == .init(idle: 0, busy: 0, connecting: 1, waiting: 1))
         let opened = pool.connected(asked.connects[0], now: t0 + .milliseconds(10), isOpen: allOpen)
         #expect(opened.grants == [.init(waiter: waiter, slot: asked.connects[0], demand: .shared)])
-        #expect(opened.cancelTimers == [waiter])
         #expect(pool.statistics == .init(idle: 0, busy: 1, connecting: 0, waiting: 0))
     }
 
@@ -63,7 +68,7 @@ struct PoolStateMachineTests {
         // Both pipelines are full and the pool is at its size: the fifth waits, and gets the first place freed.
         let fifth = pool.makeWaiterID()
         let waits = pool.acquire(fifth, .shared, now: t0, isOpen: allOpen)
-        #expect(waits.grants.isEmpty && waits.connects.isEmpty && waits.startTimers.count == 1)
+        #expect(waits.grants.isEmpty && waits.connects.isEmpty && waits.armTimer == t0 + .seconds(5))
         let freed = pool.release(slots[1], .shared, now: t0 + .milliseconds(5), isOpen: allOpen)
         #expect(freed.grants == [.init(waiter: fifth, slot: slots[1], demand: .shared)])
     }
@@ -136,13 +141,14 @@ struct PoolStateMachineTests {
     }
 
     @Test func aConnectionDrainingForABorrowerWhoGaveUpTakesStatementsAgain() {
-        var (pool, slots) = opened(1, size: 1)
+        // A timeout shorter than the stall threshold: the statement in flight is not slow when the borrower gives up.
+        var (pool, slots) = opened(1, size: 1, acquireTimeout: .milliseconds(100))
         _ = pool.acquire(pool.makeWaiterID(), .shared, now: t0, isOpen: allOpen)
         let borrower = pool.makeWaiterID()
         _ = pool.acquire(borrower, .exclusive, now: t0, isOpen: allOpen)
         let statement = pool.makeWaiterID()
-        #expect(pool.acquire(statement, .shared, now: t0, isOpen: allOpen).grants.isEmpty)
-        let expired = pool.expire(borrower, now: t0, isOpen: allOpen)
+        #expect(pool.acquire(statement, .shared, now: t0 + .milliseconds(1), isOpen: allOpen).grants.isEmpty)
+        let expired = pool.expireDue(now: t0 + .milliseconds(100), isOpen: allOpen)
         #expect(expired.failures.map(\.waiter) == [borrower])
         #expect(expired.grants == [.init(waiter: statement, slot: slots[0], demand: .shared)])
     }
@@ -255,16 +261,26 @@ struct PoolStateMachineTests {
         }
     }
 
-    @Test func aWaiterFailsWithPoolTimeoutWhenItsTimerFires() {
+    @Test func waitersFailWithPoolTimeoutAtTheirDeadlinesUnderOneTimer() {
         var (pool, _) = opened(1, size: 1)
         _ = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
-        let waiter = pool.makeWaiterID()
-        _ = pool.acquire(waiter, .exclusive, now: t0, isOpen: allOpen)
-        let expired = pool.expire(waiter, now: t0, isOpen: allOpen)
-        #expect(expired.failures.map(\.waiter) == [waiter])
+        let first = pool.makeWaiterID()
+        #expect(pool.acquire(first, .exclusive, now: t0, isOpen: allOpen).armTimer == t0 + .seconds(5))
+        let second = pool.makeWaiterID()
+        #expect(pool.acquire(second, .exclusive, now: t0 + .seconds(1), isOpen: allOpen).armTimer == nil, "armed already")
+        #expect(pool.expireDue(now: t0 + .seconds(4), isOpen: allOpen) == .init(armTimer: t0 + .seconds(5)),
+            "early: nobody's time is up, and the timer is armed again")
+        let expired = pool.expireDue(now: t0 + .seconds(5), isOpen: allOpen)
+        #expect(expired.failures.map(\.waiter) == [first])
         #expect(expired.failures.first?.error.code == .poolTimeout)
-        #expect(pool.expire(waiter, now: t0, isOpen: allOpen).isEmpty, "a second expiry finds nobody")
+        #expect(expired.armTimer == t0 + .seconds(6), "for the waiter left")
+        let last = pool.expireDue(now: t0 + .seconds(7), isOpen: allOpen)
+        #expect(last.failures.map(\.waiter) == [second] && last.armTimer == nil)
+        #expect(pool.expireDue(now: t0 + .seconds(8), isOpen: allOpen).isEmpty, "a later firing finds nobody")
         #expect(pool.statistics.waiting == 0)
+        let next = pool.makeWaiterID()
+        #expect(pool.acquire(next, .exclusive, now: t0 + .seconds(9), isOpen: allOpen).armTimer == t0 + .seconds(14),
+            "the next caller to wait arms it again")
     }
 
     @Test func theWaitQueueIsBoundedAndTheExcessIsRefusedAtOnce() {
@@ -273,7 +289,7 @@ struct PoolStateMachineTests {
         for _ in 0..<4 { _ = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen) }
         let refused = pool.acquire(pool.makeWaiterID(), .exclusive, now: t0, isOpen: allOpen)
         #expect(refused.failures.first?.error.code == .poolTimeout)
-        #expect(refused.startTimers.isEmpty)
+        #expect(refused.armTimer == nil)
         #expect(pool.statistics.waiting == 4)
     }
 
@@ -287,7 +303,7 @@ struct PoolStateMachineTests {
         var queued: [Int] = []
         for index in 0..<1_000 {
             let waiter = pool.makeWaiterID()
-            _ = pool.acquire(waiter, index % 100 == 99 ? .exclusive : .shared, now: t0, isOpen: allOpen)
+            _ = pool.acquire(waiter, index % 100 == 99 ? .exclusive : .shared, now: t0 + .milliseconds(index), isOpen: allOpen)
             queued.append(waiter)
         }
         var lookups = 0
@@ -295,22 +311,22 @@ struct PoolStateMachineTests {
             lookups += 1
             return true
         }
-        for waiter in [queued[500], queued[0], queued[999]] {
+        for (index, count) in [(0, 1), (3, 3), (103, 100)] {
             lookups = 0
-            let expired = pool.expire(waiter, now: t0 + .seconds(5), isOpen: counting)
-            #expect(expired.failures.map(\.waiter) == [waiter])
+            let expired = pool.expireDue(now: t0 + .seconds(5) + .milliseconds(index), isOpen: counting)
+            #expect(expired.failures.map(\.waiter) == Array(queued[(index + 1 - count)...index]))
             #expect(expired.grants.isEmpty)
-            #expect(lookups <= 4, "looked at the connection \(lookups) times for one expiry")
-            #expect(pool.expire(waiter, now: t0 + .seconds(5), isOpen: allOpen).isEmpty, "a second expiry finds nobody")
+            #expect(expired.armTimer == t0 + .seconds(5) + .milliseconds(index + 1))
+            #expect(lookups <= 4, "looked at the connection \(lookups) times for \(count) expiries")
         }
-        #expect(pool.statistics.waiting == 997)
-        // Once its statement is sent, the connection (drained meanwhile) is lent to the first borrower; once it is
-        // back, it goes to the oldest statement still waiting.
+        #expect(pool.statistics.waiting == 896)
+        // Once its statement is sent, the connection (drained meanwhile) is lent to the first borrower left; once
+        // it is back, it goes to the oldest statement still waiting.
         let sent = send(&pool, slot)
-        #expect(sent.grants.map(\.waiter) == [queued[99]])
+        #expect(sent.grants.map(\.waiter) == [queued[199]])
         #expect(pool.release(slot, .shared, now: t0 + .seconds(5), isOpen: allOpen).grants.isEmpty)
         let back = pool.release(slot, .exclusive, now: t0 + .seconds(5), isOpen: allOpen)
-        #expect(back.grants.map(\.waiter) == [queued[1]])
+        #expect(back.grants.map(\.waiter) == [queued[104]])
     }
 
     @Test func whenTheServerRefusesWaitersFailAtOnceAndCallersAreRefusedBrieflyThenQueuedAgain() {
@@ -320,7 +336,6 @@ struct PoolStateMachineTests {
         let refusal = PostgresError(code: .unableToConnect, message: "connection refused")
         let failed = pool.connectFailed(refusal, now: t0 + .milliseconds(1))
         #expect(failed.failures == [.init(waiter: waiter, error: refusal)])
-        #expect(failed.cancelTimers == [waiter])
         #expect(!asked.connects.isEmpty)
         let soon = pool.acquire(pool.makeWaiterID(), .shared, now: t0 + .milliseconds(100), isOpen: allOpen)
         #expect(soon.failures.first?.error == refusal, "within the fail-fast window")
@@ -345,7 +360,7 @@ struct PoolStateMachineTests {
         #expect(lent.connects.count == 1, "every open connection is busy: another is being opened")
         let waiter = pool.makeWaiterID()
         let waits = pool.acquire(waiter, .exclusive, now: t0, isOpen: allOpen)
-        #expect(waits.connects.isEmpty && waits.startTimers.count == 1)
+        #expect(waits.connects.isEmpty && waits.armTimer != nil)
         let closed = pool.close()
         #expect(closed.failures.map(\.waiter) == [waiter])
         #expect(closed.failures.first?.error.code == .connectionClosed)

@@ -95,6 +95,33 @@ struct PoolTests {
         #expect(try await pool.query("SELECT 1 AS one").count == 1)
     }
 
+    /// One timer serves every waiter: each times out at its own deadline, not at the first one's, and a caller that
+    /// waits after the others have timed out arms it again.
+    @Test func eachWaiterTimesOutAtItsOwnDeadline() async throws {
+        let pool = try await TestCluster.makePool(migrated: false, size: 1, acquireTimeout: .milliseconds(400))
+        let holding = try await hold(pool, seconds: 3)
+        let started = ContinuousClock.now
+        let waits = (0..<3).map { index in
+            Task {
+                try await Task.sleep(for: .milliseconds(150 * index))
+                let asked = ContinuousClock.now
+                let code = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }?.code
+                return (code, asked.duration(to: .now))
+            }
+        }
+        for wait in waits {
+            let (code, waited) = try await wait.value
+            #expect(code == .poolTimeout)
+            #expect(waited >= .milliseconds(390) && waited < .seconds(2), "waited \(waited)")
+        }
+        #expect(started.duration(to: .now) >= .milliseconds(690), "the last one asked 300 ms after the first")
+        let again = ContinuousClock.now
+        let later = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+        #expect(later?.code == .poolTimeout)
+        #expect(again.duration(to: .now) >= .milliseconds(390))
+        try await holding.value
+    }
+
     @Test func theWaitQueueIsBounded() async throws {
         let pool = try await TestCluster.makePool(
             migrated: false, size: 1, acquireTimeout: .seconds(30), maxWaiters: 2)

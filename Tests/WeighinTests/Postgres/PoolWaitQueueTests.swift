@@ -2,26 +2,23 @@ import Testing
 
 @testable import Postgres
 
-/// The pool's queue of waiting callers: found by id, oldest first, borrowers counted.
+/// The pool's queue of waiting callers: oldest first (so the first deadline first), borrowers counted.
 @Suite("Postgres: the pool's wait queue")
 struct PoolWaitQueueTests {
-    @Test func findsEachWaiterByIDKeepsTheOrderAndCountsTheBorrowers() {
+    @Test func keepsTheOrderOfArrivalAndCountsTheBorrowers() {
+        let t0 = ContinuousClock.now
         var queue = PoolWaitQueue()
         for id in stride(from: 3, through: 60, by: 3) {
-            queue.append(.init(id: id, demand: id % 2 == 0 ? .exclusive : .shared))
+            queue.append(.init(id: id, demand: id % 2 == 0 ? .exclusive : .shared, deadline: t0 + .milliseconds(id)))
         }
         #expect(queue.count == 20 && queue.borrowers == 10)
-        #expect(queue.remove(id: 4) == nil, "an id that never waited")
-        #expect(queue.remove(id: 61) == nil && queue.remove(id: 1) == nil)
-        #expect(queue.remove(id: 30)?.demand == .exclusive)
-        #expect(queue.remove(id: 30) == nil, "gone already")
-        #expect(queue.remove(id: 3)?.demand == .shared)
-        #expect(queue.remove(id: 60)?.demand == .exclusive)
-        #expect(queue.count == 17 && queue.borrowers == 8)
-        #expect(queue.remove(at: 1).id == 9)
+        #expect(queue.first?.id == 3 && queue.first?.deadline == t0 + .milliseconds(3) && queue.last?.id == 60)
+        #expect(queue.remove(at: 9).demand == .exclusive, "the waiter with id 30")
+        #expect(queue.remove(at: 1).id == 6)
+        #expect(queue.count == 18 && queue.borrowers == 8)
         var order: [Int] = []
         while let waiter = queue.popFirst() { order.append(waiter.id) }
-        #expect(order == [6, 12, 15, 18, 21, 24, 27, 33, 36, 39, 42, 45, 48, 51, 54, 57])
-        #expect(queue.isEmpty && queue.borrowers == 0)
+        #expect(order == [3, 9, 12, 15, 18, 21, 24, 27, 33, 36, 39, 42, 45, 48, 51, 54, 57, 60])
+        #expect(queue.isEmpty && queue.borrowers == 0 && queue.first == nil)
     }
 }
