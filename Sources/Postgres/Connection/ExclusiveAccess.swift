@@ -24,9 +24,11 @@ struct ExclusiveAccess {
         PQclear(raw)
     }
 
-    /// Runs `COPY ... FROM STDIN` and streams `data` (COPY text format) to it; returns the rows stored.
-    func copyIn(statement: SQL, data: [UInt8], observer: (@Sendable (SQL) -> Void)?) throws(PostgresError) -> Int {
+    /// Runs `COPY ... FROM STDIN` and sends it the chunks of `stream` (COPY text format) as they come; returns the
+    /// rows stored. The stream is closed when this returns or throws, so its producer never waits for ever.
+    func copyIn(statement: SQL, stream: CopyInStream, observer: (@Sendable (SQL) -> Void)?) throws(PostgresError) -> Int {
         precondition(statement.binds.isEmpty, "COPY takes no parameters")
+        defer { stream.close() }
         observer?(statement)
         guard let start = PQexec(handle.raw, statement.text) else {
             throw PostgresError(code: .connectionFailure, message: handle.errorMessage, statement: statement.label)
@@ -37,21 +39,31 @@ struct ExclusiveAccess {
             throw error
         }
         PQclear(start)
-        let chunk = 256 * 1024
+        // Why the COPY ends with an error: the producer failed (its reason), or sending failed (libpq's message).
         var failure: String?
-        data.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                var offset = 0
-                while offset < chars.count {
-                    let size = min(chunk, chars.count - offset)
-                    guard PQputCopyData(handle.raw, chars.baseAddress! + offset, Int32(size)) == 1 else {
-                        failure = handle.errorMessage
-                        return
+        var sendFailed = false
+        sending: while true {
+            switch stream.next() {
+            case .chunk(let bytes):
+                let sent = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) {
+                        PQputCopyData(handle.raw, $0.baseAddress, Int32($0.count))
                     }
-                    offset += size
                 }
+                guard sent == 1 else {
+                    failure = handle.errorMessage
+                    sendFailed = true
+                    break sending
+                }
+            case .end:
+                break sending
+            case .failed(let reason):
+                failure = reason
+                break sending
             }
         }
+        // Nothing more is taken from the stream: a producer waiting to send stops now, not when the server answers.
+        stream.close()
         _ = PQputCopyEnd(handle.raw, failure)
         var stored = 0
         var error: PostgresError?
@@ -64,7 +76,9 @@ struct ExclusiveAccess {
             PQclear(raw)
         }
         if let error { throw error }
-        if let failure { throw PostgresError(code: .connectionFailure, message: failure, statement: statement.label) }
+        if sendFailed, let failure {
+            throw PostgresError(code: .connectionFailure, message: failure, statement: statement.label)
+        }
         return stored
     }
 }

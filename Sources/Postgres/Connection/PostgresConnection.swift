@@ -66,11 +66,13 @@ public final class PostgresConnection: Sendable {
         }
     }
 
-    /// Runs `COPY table (columns) FROM STDIN` with `data`; returns the number of rows stored.
-    public func copyIn(_ statement: SQL, data: CopyData) async throws -> Int {
+    /// Runs `COPY table (columns) FROM STDIN` with the rows `stream` hands over as its producer encodes them;
+    /// returns the number of rows stored. The connection's thread waits for the producer (keep it busy: it holds
+    /// the connection), and closes the stream when the COPY ends.
+    public func copyIn(_ statement: SQL, stream: CopyInStream) async throws -> Int {
         let observer = worker.configuration.onStatement
         return try await exclusive { access in
-            try access.copyIn(statement: statement, data: data.bytes, observer: observer)
+            try access.copyIn(statement: statement, stream: stream, observer: observer)
         }
     }
 

@@ -124,7 +124,8 @@ struct ImportExportRoutes {
 
     /// Stores a CSV or JSON history, all rows or none (10 MiB, 100,000 rows at most). At most one import per user
     /// and a few per server run at once, admitted before the body is read; CSV is checked record by record as it is
-    /// read, on `workers`' threads (seconds of CPU that would otherwise hold a thread every request needs).
+    /// read, on `workers`' threads (seconds of CPU that would otherwise hold a thread every request needs), while
+    /// the database stores the rows read so far (`EntryService.store`).
     @Sendable func importEntries(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let auth = try context.caller()
         let type = RequestBodyReader.mediaType(of: request)
@@ -136,17 +137,16 @@ struct ImportExportRoutes {
             let display = query.unit() ?? auth.weightUnit
             try query.finish()
             let body = try await RequestBodyReader.collect(request, limit: Limits.importBody)
-            let empty = services.entries.importBatch(auth, display: display)
-            let batch = try await workers.run {
-                var batch = empty
-                if type == "text/csv" {
-                    try ImportReader.readCSV(body, into: &batch)
-                } else {
-                    try ImportReader.readJSON(body, into: &batch)
-                }
-                return batch
-            }
-            let imported = try await services.entries.store(batch)
+            let imported = try await services.entries.store(
+                auth, display: display,
+                reading: { batch in
+                    if type == "text/csv" {
+                        try ImportReader.readCSV(body, into: &batch)
+                    } else {
+                        try ImportReader.readJSON(body, into: &batch)
+                    }
+                },
+                on: { [workers] read in try await workers.run(read) })
             return JSONResponse.make { writer in
                 writer.beginObject()
                 writer.key("imported")

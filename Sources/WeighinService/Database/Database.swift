@@ -94,8 +94,9 @@ public struct Transaction: Sendable {
         try await Database.unavailableWhenTransient { try await connection.query(sql) }
     }
 
-    /// Streams `data` into `statement` (`COPY ... FROM STDIN`) in the transaction; returns the rows stored.
-    func copyIn(_ statement: SQL, data: CopyData) async throws -> Int {
-        try await Database.unavailableWhenTransient { try await connection.copyIn(statement, data: data) }
+    /// Streams the rows of `stream` into `statement` (`COPY ... FROM STDIN`) in the transaction; returns the rows
+    /// stored.
+    func copyIn(_ statement: SQL, stream: CopyInStream) async throws -> Int {
+        try await Database.unavailableWhenTransient { try await connection.copyIn(statement, stream: stream) }
     }
 }

@@ -162,28 +162,75 @@ public final class EntryService: Sendable {
         EntryBatches(database: database, auth: auth)
     }
 
-    /// An empty import for the user: rows are added (and checked) one by one, then `store` saves them all.
-    public func importBatch(_ auth: Authentication, display: WeightUnit) -> ImportBatch {
-        ImportBatch(userID: auth.userID, display: display) { (entry, display) throws(ServiceError) in
+    /// Stores the rows that `read` adds to an import's batch, all or none, as one change of the feed: one COPY,
+    /// whose transaction takes one change number that every row gets as its column default. COPY stores rows many
+    /// times faster than INSERTs.
+    ///
+    /// `read` runs through `thread` (the caller's threads for CPU-heavy work) while the COPY stores what it has
+    /// added so far: the COPY starts with the first chunk of rows (so a body that fails early never takes a
+    /// connection) and takes the rest as they come, instead of after the last row is read. A row that fails ends the
+    /// COPY with an error, the transaction rolls back, and the row's error is the one thrown. Returns the rows stored.
+    public func store(
+        _ auth: Authentication, display: WeightUnit,
+        reading read: @escaping @Sendable (inout ImportBatch) throws -> Void,
+        on thread: @escaping @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
+    ) async throws -> Int {
+        let stream = CopyInStream()
+        let batch = ImportBatch(userID: auth.userID, display: display, stream: stream) { (entry, display) throws(ServiceError) in
             try self.validate(entry, display: display)
+        }
+        async let readFailure: (any Error)? = Self.produce(batch, read, on: thread)
+        let stored: Result<Int, any Error>
+        if await stream.hasRows() {
+            do {
+                stored = .success(try await copy(stream, for: auth.userID))
+            } catch {
+                stored = .failure(error)
+            }
+        } else {
+            stored = .success(0)
+        }
+        stream.close()
+        let failure = await readFailure
+        // A row that failed first ended the COPY: its error, not the COPY's. A COPY that failed first stopped the
+        // reading: its error, not the reading's.
+        if let failure, stream.failedByProducer { throw failure }
+        let count = try stored.get()
+        if let failure { throw failure }
+        return count
+    }
+
+    /// Runs `read` on `batch` through `thread`, then hands the last rows over; on failure, ends the COPY with an
+    /// error. Returns what failed, if anything.
+    private static func produce(
+        _ batch: ImportBatch, _ read: @escaping @Sendable (inout ImportBatch) throws -> Void,
+        on thread: @escaping @Sendable (@escaping @Sendable () throws -> Void) async throws -> Void
+    ) async -> (any Error)? {
+        do {
+            try await thread {
+                var batch = batch
+                try read(&batch)
+                try batch.finish()
+            }
+            return nil
+        } catch {
+            batch.stream.fail(reason: "the import's rows were refused")
+            return error
         }
     }
 
-    /// Stores every row of `batch` with one COPY, all or none, as one change of the feed: the transaction takes one
-    /// change number, which every row gets as its column default. COPY stores rows many times faster than INSERTs,
-    /// and takes a connection to itself (the HTTP layer bounds how many imports run at once).
-    public func store(_ batch: ImportBatch) async throws -> Int {
-        guard batch.count > 0 else { return 0 }
-        return try await Self.accountMustExist {
+    /// The COPY of an import's rows, in a transaction that takes the change number they share.
+    private func copy(_ stream: CopyInStream, for user: UUID) async throws -> Int {
+        try await Self.accountMustExist {
             try await database.withTransaction { transaction in
-                let taken = try await transaction.query(ChangeCounter.take(batch.userID))
+                let taken = try await transaction.query(ChangeCounter.take(user))
                 guard !taken.isEmpty else { throw ServiceError.unauthenticated }
                 return try await transaction.copyIn(
                     """
                     COPY weight_entries (user_id, weight, unit, recorded_on, note, measured_at, measured_offset,
                                          measured_zulu, body_fat_percent, water_percent, muscle_percent, visceral_fat,
                                          source) FROM STDIN
-                    """, data: batch.data)
+                    """, stream: stream)
             }
         }
     }

@@ -393,6 +393,35 @@ struct ImportExportRouteTests {
         }
     }
 
+    /// The COPY stores rows as they are read, in chunks of about 10,000: a row failing after several chunks were sent
+    /// still stores nothing, answers with its own row, and leaves nothing waiting (the next import goes through).
+    @Test func aRowFailingAfterRowsWereSentToTheDatabaseStoresNothing() async throws {
+        try await TestApp.run { client, databaseURL in
+            let user = try await client.newUser()
+            let row = Array("2021-01-01,70\r\n".utf8)
+            for (rowNumber, type) in [(40_000, "text/csv"), (35_001, "application/json")] {
+                let body: [UInt8]
+                if type == "text/csv" {
+                    var csv = Array("recorded_on,weight\r\n".utf8)
+                    for _ in 1..<rowNumber { csv += row }
+                    csv += Array("2021-01-01,-5\r\n".utf8)
+                    for _ in 0..<10 { csv += row }
+                    body = csv
+                } else {
+                    let good = #"{"weight": 70, "recorded_on": "2021-01-01"}"#
+                    let items = Array(repeating: good, count: rowNumber - 1) + [#"{"weight": -5, "recorded_on": "2021-01-01"}"#, good]
+                    body = Array(("[" + items.joined(separator: ",") + "]").utf8)
+                }
+                let answer = try await client.sendBytes(.post, "/v1/entries/import", token: user.token, body: body, contentType: type)
+                #expect(expectValidation(answer, field: "weight", type)["row"]?.intValue == rowNumber, "\(type)")
+                #expect(try await Self.count(databaseURL, user.id) == 0, "\(type)")
+            }
+            let next = try await client.importCSV(user.token, "recorded_on,weight\r\n2021-01-01,70\r\n")
+            #expect(next.json == ["imported": 1])
+            #expect(try await Self.count(databaseURL, user.id) == 1)
+        }
+    }
+
     @Test func aCSVHeaderWithoutRecordedOnOrWeightFailsAsRow0() async throws {
         try await TestApp.run { client, databaseURL in
             let user = try await client.newUser()

@@ -118,29 +118,71 @@ struct QueryTests {
         }
     }
 
-    @Test func copyLoadsRowsInBulk() async throws {
-        try await pool.query("INSERT INTO owners (id, email) VALUES (1, 'copy@x.y')")
-        var data = CopyData()
-        for id in 1...5000 {
-            data.appendRow([id, 1, id == 1 ? "tab\there, newline\nand \\ backslash" : "pet \(id)"])
+    /// Sends `chunks` to `stream` from a thread of its own, as an import's reader does, then finishes it (or fails it
+    /// after them, with `failure`); returns how many chunks the stream took.
+    func produce(_ chunks: [[UInt8]], into stream: CopyInStream, failure: String? = nil) -> Task<Int, Never> {
+        Task {
+            await withCheckedContinuation { continuation in
+                Thread {
+                    var taken = 0
+                    for chunk in chunks where stream.send(chunk) { taken += 1 }
+                    if let failure { stream.fail(reason: failure) } else { stream.finish() }
+                    continuation.resume(returning: taken)
+                }.start()
+            }
         }
+    }
+
+    /// Chunks of pets `ids` (owner 1), `perChunk` rows each.
+    func petChunks(_ ids: ClosedRange<Int>, perChunk: Int, owner: (Int) -> Int = { _ in 1 }) -> [[UInt8]] {
+        stride(from: ids.lowerBound, through: ids.upperBound, by: perChunk).map { first in
+            var data = CopyData()
+            for id in first...min(first + perChunk - 1, ids.upperBound) {
+                data.appendRow([id, owner(id), id == 1 ? "tab\there, newline\nand \\ backslash" : "pet \(id)"])
+            }
+            return data.bytes
+        }
+    }
+
+    @Test func copyLoadsRowsInBulkAsTheyAreSent() async throws {
+        try await pool.query("INSERT INTO owners (id, email) VALUES (1, 'copy@x.y')")
+        // One chunk queued at most: the sending thread waits for the COPY to take each one.
+        let stream = CopyInStream(capacity: 1)
+        let producer = produce(petChunks(1...5000, perChunk: 400), into: stream)
         let stored = try await pool.withConnection { connection in
-            try await connection.copyIn("COPY pets (id, owner_id, name) FROM STDIN", data: data)
+            try await connection.copyIn("COPY pets (id, owner_id, name) FROM STDIN", stream: stream)
         }
         #expect(stored == 5000)
+        #expect(await producer.value == 13)
         let rows = try await pool.query("SELECT count(*) AS n, max(name) FILTER (WHERE id = 1) AS first FROM pets")
         #expect(try rows[0].decode(Int.self, column: "n") == 5000)
         #expect(try rows[0].decode(String.self, column: "first") == "tab\there, newline\nand \\ backslash")
-        // A failing COPY stores nothing and leaves the connection usable.
-        var bad = CopyData()
-        bad.appendRow([9001, 1, "ok"])
-        bad.appendRow([9002, 999, "no such owner"])
-        await #expect(throws: PostgresError.self) {
-            try await pool.withConnection { connection in
-                try await connection.copyIn("COPY pets (id, owner_id, name) FROM STDIN", data: bad)
-            }
+    }
+
+    @Test func aCopyFailsWhenItsProducerFailsOrTheDatabaseRefusesARowAndTheConnectionStaysUsable() async throws {
+        try await pool.query("INSERT INTO owners (id, email) VALUES (1, 'copy@x.y')")
+        let copy: SQL = "COPY pets (id, owner_id, name) FROM STDIN"
+        // The producer gives up after three chunks: nothing is stored.
+        let failing = CopyInStream(capacity: 1)
+        let gaveUp = produce(petChunks(1...1000, perChunk: 100).prefix(3).map { $0 }, into: failing, failure: "row 301")
+        let refused = await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { try await $0.copyIn(copy, stream: failing) }
         }
-        #expect(try await pool.query("SELECT count(*) AS n FROM pets")[0].decode(Int.self, column: "n") == 5000)
+        #expect(refused?.code == .queryCanceled, "COPY ended with the producer's reason: \(String(describing: refused))")
+        #expect(await gaveUp.value == 3)
+        #expect(failing.failedByProducer)
+        // The database refuses a row of the second chunk (no owner 999). libpq reads nothing from the server during
+        // a COPY, so the error is known at its end: the producer sends every chunk (none waits for ever), and the
+        // COPY fails with the database's error, not the producer's.
+        let refusing = CopyInStream(capacity: 1)
+        let sent = produce(petChunks(1...20_000, perChunk: 100, owner: { $0 == 150 ? 999 : 1 }), into: refusing)
+        let violation = await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { try await $0.copyIn(copy, stream: refusing) }
+        }
+        #expect(violation?.code == .foreignKeyViolation)
+        #expect(await sent.value == 200)
+        #expect(!refusing.failedByProducer)
+        #expect(try await pool.query("SELECT count(*) AS n FROM pets")[0].decode(Int.self, column: "n") == 0)
         #expect(try await pool.query("SELECT 1 AS one").count == 1)
     }
 
