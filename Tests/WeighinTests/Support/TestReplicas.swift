@@ -25,7 +25,12 @@ enum TestReplicas {
             .init(directory: folder.appendingPathComponent("primary"), durable: false),
             log: { print("replica tests: \($0)") })
         started.append(primary)
-        atexit { for cluster in TestReplicas.started { cluster.destroyBlocking() } }
+        folderToRemove = folder
+        atexit {
+            for cluster in TestReplicas.started { cluster.destroyBlocking() }
+            // The clusters' folders are inside it: without this, each test run left an empty folder behind.
+            if let folder = TestReplicas.folderToRemove { try? FileManager.default.removeItem(at: folder) }
+        }
         try await Migrator(
             migrations: TestCluster.migrations, configuration: try PostgresConfiguration(conninfo: primary.databaseURL)
         ).migrate()
@@ -35,6 +40,7 @@ enum TestReplicas {
     }
 
     nonisolated(unsafe) private static var started: [PrivateCluster] = []
+    nonisolated(unsafe) private static var folderToRemove: URL?
 
     /// The running pair.
     static func running() async throws -> Pair {
