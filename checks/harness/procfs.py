@@ -26,6 +26,15 @@ def cpu_seconds(pid) -> float:
         return 0.0
 
 
+def reaped_children_cpu_seconds(pid) -> float:
+    """CPU time (user + system) of the children a process has waited for (cutime + cstime); 0.0 when it is gone."""
+    try:
+        fields = _stat_fields(f"/proc/{pid}/stat")
+        return (int(fields[13]) + int(fields[14])) / CLK_TCK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def thread_cpu(pid) -> dict:
     """thread id -> (thread name, CPU seconds, nice value) of every thread of a process."""
     out: dict = {}
