@@ -314,17 +314,18 @@ public final class PostgresPool: Sendable {
 
     /// Starts the pool's one timer: at `deadline`, the waiters whose time is up fail and it is armed again for the
     /// oldest one left (the state machine arms it once at a time).
+    ///
+    /// Made and recorded under the lock: a timer that fires at once arms the next one through the same lock, after
+    /// this one is recorded, so `close` always finds the newest. Closed meanwhile, the waiters have failed already
+    /// and there is nothing to time.
     private func armTimer(until deadline: ContinuousClock.Instant) {
-        let task = Task { [weak self] in
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            guard !Task.isCancelled else { return }
-            self?.expireDue()
+        state.withLock { s in
+            guard !s.machine.isClosed else { return }
+            s.timer = Task { [weak self] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                guard !Task.isCancelled else { return }
+                self?.expireDue()
+            }
         }
-        // Closed meanwhile: the waiters have failed already, and the timer has nothing to do.
-        let closed = state.withLock { s -> Bool in
-            s.timer = task
-            return s.machine.isClosed
-        }
-        if closed { task.cancel() }
     }
 }

@@ -17,13 +17,13 @@ struct CORSPolicy: Sendable {
         ]
     }
 
-    /// The answer to a preflight request from an allowed origin, whose CORS headers are `allowed`.
-    static func preflight(_ allowed: HTTPFields) -> Response {
-        var headers = allowed
-        headers[.accessControlAllowMethods] = "GET, POST, PUT, PATCH, DELETE"
+    /// The answer to a preflight request from an allowed origin, but for the CORS headers of every answer
+    /// (`headers(for:)`), which are added to it as to any other.
+    static func preflight() -> Response {
+        var headers: HTTPFields = [.accessControlAllowMethods: "GET, POST, PUT, PATCH, DELETE"]
+        headers[.accessControlMaxAge] = "600"
         headers[.accessControlAllowHeaders] =
             "Authorization, Content-Type, Idempotency-Key, X-Request-ID, If-Match, If-None-Match"
-        headers[.accessControlMaxAge] = "600"
         return Response(status: .noContent, headers: headers)
     }
 }

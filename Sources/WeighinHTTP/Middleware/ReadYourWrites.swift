@@ -24,7 +24,8 @@ struct ReadYourWrites: Sendable {
         let sent = request.headers[values: .weighinPosition]
         guard isActive, !sent.isEmpty else { return caller }
         let positions = sent.map { WALPosition(text: $0.trimmingCharacters(in: .whitespaces)) }
-        return caller.with(readAfter: positions.contains(nil) ? WALPosition(offset: .max) : positions.compactMap { $0 }.max())
+        let newest = positions.contains(nil) ? WALPosition(offset: .max) : positions.compactMap { $0 }.max()
+        return caller.with(readAfter: newest)
     }
 
     /// Whether `request` may write, so that its answer (or failure) records the primary's position.

@@ -79,7 +79,7 @@ struct RequestPipelineMiddleware: RouterMiddleware {
         if let allowedOrigin, request.method == .options {
             return Admission(
                 context: context, started: started, allowedOrigin: allowedOrigin, decision: nil,
-                answer: CORSPolicy.preflight(allowedOrigin))
+                answer: CORSPolicy.preflight())
         }
         let decision = rateLimit?.take(request, context)
         let refusal = decision.flatMap { $0.allowed ? nil : RateLimitPolicy.refusal($0, requestID: context.requestID) }
@@ -96,11 +96,8 @@ struct RequestPipelineMiddleware: RouterMiddleware {
         case .success(let answer): response = answer
         case .failure(let error): response = problems.response(to: error, of: request, context: admission.context)
         }
-        let preflight = admission.allowedOrigin != nil && request.method == .options
-        if !preflight {
-            if let decision = admission.decision, let rateLimit { rateLimit.stamp(&response, decision) }
-            if let allowedOrigin = admission.allowedOrigin { response.headers.append(contentsOf: allowedOrigin) }
-        }
+        if let decision = admission.decision, let rateLimit { rateLimit.stamp(&response, decision) }
+        if let allowedOrigin = admission.allowedOrigin { response.headers.append(contentsOf: allowedOrigin) }
         let elapsed = admission.started.duration(to: .now)
         let route = RouteTable.label(forEndpoint: admission.context.endpointPath)
         metrics.recordRequest(

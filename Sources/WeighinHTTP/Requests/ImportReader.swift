@@ -9,9 +9,10 @@ enum ImportReader {
     static let csvColumns = ImportExportRoutes.csvHeader
 
     /// CSV: a header naming `weight` and `recorded_on` or `measured_at` (and optionally any other export column) in
-    /// any order, then one record per entry; an empty note is null and an empty unit is the display unit. Records are checked as they are read:
-    /// none is kept but in the batch's COPY encoding, which goes to the COPY as it fills. A first pass reads the syntax alone (keeping nothing), so a body
-    /// that is not CSV answers 400 before any row is judged.
+    /// any order, then one record per entry; an empty note is null and an empty unit is the display unit. Records
+    /// are checked as they are read: none is kept but in the batch's COPY encoding, which goes to the COPY as it
+    /// fills. A first pass reads the syntax alone (keeping nothing), so a body that is not CSV answers 400 before any
+    /// row is judged.
     static func readCSV(_ body: ByteBuffer, into batch: inout ImportBatch) throws {
         var columns: CSVColumns?
         var number = 0
