@@ -99,7 +99,9 @@ struct PoolTests {
     /// waits after the others have timed out arms it again.
     @Test func eachWaiterTimesOutAtItsOwnDeadline() async throws {
         let pool = try await TestCluster.makePool(migrated: false, size: 1, acquireTimeout: .milliseconds(400))
-        let holding = try await hold(pool, seconds: 3)
+        // Held for longer than a starved run of this test takes; the pool's abort cancels the hold at the end.
+        let holding = try await hold(pool, seconds: 60)
+        defer { pool.abort() }
         let started = ContinuousClock.now
         let waits = (0..<3).map { index in
             Task {
@@ -119,7 +121,8 @@ struct PoolTests {
         let later = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
         #expect(later?.code == .poolTimeout)
         #expect(again.duration(to: .now) >= .milliseconds(390))
-        try await holding.value
+        pool.abort()
+        _ = await holding.result
     }
 
     @Test func theWaitQueueIsBounded() async throws {
