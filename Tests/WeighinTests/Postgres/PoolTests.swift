@@ -114,7 +114,9 @@ struct PoolTests {
         for wait in waits {
             let (code, waited) = try await wait.value
             #expect(code == .poolTimeout)
-            #expect(waited >= .milliseconds(390) && waited < .seconds(2), "waited \(waited)")
+            // At its own deadline, not the first waiter's; the upper bound only tells a timeout from a wait for the
+            // held connection (60 s), since a full parallel run of the suite has delayed these wake-ups by 1.6 s.
+            #expect(waited >= .milliseconds(390) && waited < .seconds(15), "waited \(waited)")
         }
         #expect(started.duration(to: .now) >= .milliseconds(690), "the last one asked 300 ms after the first")
         let again = ContinuousClock.now
