@@ -40,6 +40,11 @@ struct EntryEventsTriggerTests {
         (self.everyKind, self.creations, self.deletionsOnly) = (everyKind, creations, deletionsOnly)
     }
 
+    /// The integer `n` of a one-row statement, as `TestDatabase.count` reads it, on this suite's pool.
+    func count(_ sql: SQL) async throws -> Int {
+        try await pool.query(sql)[0].decode(Int.self, column: "n")
+    }
+
     /// The outbox's rows of one kind: how many each webhook got, and how many webhooks shared each event id.
     func outbox(_ kind: String) async throws -> (perWebhook: [UUID: Int], perEvent: [Int: Int]) {
         var perWebhook: [UUID: Int] = [:]
@@ -69,7 +74,7 @@ struct EntryEventsTriggerTests {
             """
             INSERT INTO weight_entries (user_id, recorded_on, weight, unit) VALUES (\(noHooks), '1999-12-31', 70, 'kg')
             """)
-        #expect(try await pool.query("SELECT count(*) AS n FROM webhook_outbox")[0].decode(Int.self, column: "n") == 0)
+        #expect(try await count("SELECT count(*) AS n FROM webhook_outbox") == 0)
 
         try await pool.query(
             """
@@ -100,15 +105,15 @@ struct EntryEventsTriggerTests {
         try await pool.query("DELETE FROM weight_entries")
         let deleted = try await outbox("entry.deleted")
         #expect(deleted.perWebhook == [everyKind: 100, deletionsOnly: 100] && deleted.perEvent == [1: 200])
-        let bodies = try await pool.query(
+        let bodies = try await count(
             "SELECT count(*) AS n FROM webhook_outbox WHERE event_type = 'entry.deleted' AND entry IS NOT NULL")
-        #expect(try bodies[0].decode(Int.self, column: "n") == 0, "a deletion's event carries no entry")
-        let users = try await pool.query(
+        #expect(bodies == 0, "a deletion's event carries no entry")
+        let strangers = try await count(
             """
             SELECT count(*) AS n FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id
             WHERE w.user_id <> o.user_id
             """)
-        #expect(try users[0].decode(Int.self, column: "n") == 0, "each event goes to its own user's webhooks")
+        #expect(strangers == 0, "each event goes to its own user's webhooks")
     }
 
     @Test func aStatementOfUsersWithoutSubscribedWebhooksWritesNothing() async throws {
@@ -120,10 +125,10 @@ struct EntryEventsTriggerTests {
             FROM unnest(ARRAY[\(deletions), \(noHooks)]) AS u (id), generate_series(1, 1000) AS d
             """)
         try await pool.query("UPDATE weight_entries SET weight = 71")
-        #expect(try await pool.query("SELECT count(*) AS n FROM webhook_outbox")[0].decode(Int.self, column: "n") == 0)
+        #expect(try await count("SELECT count(*) AS n FROM webhook_outbox") == 0)
         // Disabling its webhook silences `deletions` too.
         try await pool.query("UPDATE webhooks SET disabled_at = now() WHERE id = \(deletionsOnly)")
         try await pool.query("DELETE FROM weight_entries")
-        #expect(try await pool.query("SELECT count(*) AS n FROM webhook_outbox")[0].decode(Int.self, column: "n") == 0)
+        #expect(try await count("SELECT count(*) AS n FROM webhook_outbox") == 0)
     }
 }
