@@ -66,13 +66,17 @@ struct TokenCacheTests {
             // (a CI rehearsal under disk pressure saw one): either way the token is never checked per TTL.
             let started = ContinuousClock.now
             var requests = 0
+            var lastUse = Duration.zero
             while started.duration(to: .now) < .milliseconds(4500) {
                 _ = try await services.tokens.authenticate(token)
                 requests += 1
+                lastUse = started.duration(to: .now)
                 try await Task.sleep(for: .milliseconds(20))
             }
             let seen = counts.snapshot
-            #expect(requests > 20, "requests spread over the TTLs: \(requests)")
+            // A starved loop makes far fewer than 225 requests (a full run once made 9): what counts is that they
+            // reach well past one TTL.
+            #expect(requests >= 5 && lastUse >= .seconds(3), "requests spread over the TTLs: \(requests), \(lastUse)")
             #expect((1...2).contains(seen["tokens.authenticate", default: 0]), "the token's first use: \(seen)")
             #expect(seen["tokens.revalidate", default: 0] >= 1, "\(seen)")
             // The sweep's answer may still be on its way when the window closes (a loaded CI rehearsal ran this
