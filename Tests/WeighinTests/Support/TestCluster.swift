@@ -89,8 +89,18 @@ enum TestCluster {
         migrated: Bool = true, size: Int = 4, acquireTimeout: Duration = .seconds(30), maxWaiters: Int = 1024,
         statementTimeout: Duration? = nil
     ) async throws -> PostgresPool {
-        let url = try await makeDatabase(migrated: migrated)
-        return PostgresPool(
+        try makePool(
+            on: try await makeDatabase(migrated: migrated), size: size, acquireTimeout: acquireTimeout,
+            maxWaiters: maxWaiters, statementTimeout: statementTimeout)
+    }
+
+    /// A pool on a database the test made itself, with the same defaults: for a set-up that must run on another
+    /// connection first.
+    static func makePool(
+        on url: String, size: Int = 4, acquireTimeout: Duration = .seconds(30), maxWaiters: Int = 1024,
+        statementTimeout: Duration? = nil
+    ) throws -> PostgresPool {
+        PostgresPool(
             configuration: .init(
                 connection: try PostgresConfiguration(conninfo: url, statementTimeout: statementTimeout),
                 size: size, acquireTimeout: acquireTimeout, maxWaiters: maxWaiters))
